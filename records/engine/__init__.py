@@ -1,0 +1,1 @@
+"""Platform adapters, retry policy and the matrix runner (plain Python, no Django imports)."""

@@ -1,0 +1,77 @@
+"""The small interface every platform adapter implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# Wire strings of ARCHITECTURE.md's error taxonomy.
+ERROR_TYPES = (
+    "timeout",
+    "rate_limited",
+    "quota_exhausted",
+    "auth_failed",
+    "bad_response",
+    "network_error",
+    "cancelled",
+    "worker_lost",
+    "internal",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """One question as sent to a platform, plus the run's tracked brands.
+
+    Real adapters send ``question`` verbatim and never look at ``brands``; only the offline
+    ``demo`` platform uses them to synthesise a plausible answer.
+    """
+
+    question: str
+    brands: tuple[str, ...] = ()
+    seed: str = ""
+
+
+@dataclass(slots=True)
+class Reply:
+    """A successful platform answer."""
+
+    text: str
+    model: str = ""
+    latency_ms: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    # Structured sources the platform returned: [{"url": ..., "title": ...}, ...]
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    synthetic: bool = False
+
+
+class PlatformError(Exception):
+    """A failed platform call, classified by ``error_type``."""
+
+    def __init__(
+        self,
+        error_type: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        assert error_type in ERROR_TYPES, error_type
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status_code = status_code
+
+
+class Adapter(Protocol):
+    """Asks one platform one question."""
+
+    platform: str
+
+    def ask(self, prompt: Prompt) -> Reply:
+        """Return the answer or raise ``PlatformError``."""
+        ...
