@@ -1,0 +1,59 @@
+# The two set-up commands of the README:
+#   make run   install and run the service (SQLite, demo platform, one worker)
+#   make test  install and run the test suite
+# Both find a Python >= 3.12 by themselves and install into .venv.
+
+SHELL := /bin/bash
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+
+# The first Python >= 3.12 found: $PYTHON, python3.13, python3.12, python3, then pyenv's versions.
+define find_python
+for p in $${PYTHON:-} python3.13 python3.12 python3 \
+    $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  if [ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+    echo "$$p"; exit 0; fi; \
+done; echo "No Python >= 3.12 found; install one or set PYTHON=/path/to/python3.12" >&2; exit 1
+endef
+
+.PHONY: run test lint bench-smoke clean
+
+$(BIN)/python:
+	@py=$$($(find_python)) && echo "Using $$py ($$($$py --version))" && $$py -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/python manage.py migrate --no-input
+	@echo ""
+	@echo "  API:     http://$(HOST):$(PORT)/api/v1/executions/"
+	@echo "  Docs:    http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Admin:   http://$(HOST):$(PORT)/admin/"
+	@echo "  Create an admin user:  $(BIN)/python manage.py createsuperuser"
+	@echo "  Try it:  curl -X POST http://$(HOST):$(PORT)/api/v1/executions/ \\"
+	@echo "             -H 'Content-Type: application/json' \\"
+	@echo "             -d '{\"brand\":\"华夏良子\",\"competitors\":[\"良子健身\"],\"questions\":[\"北京中医推拿哪家好？\"],\"platforms\":[\"demo\"]}'"
+	@echo ""
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,199 @@
+"""Staff views of executions and their answers."""
+
+import json
+import uuid
+
+from django.contrib import admin, messages
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from records import services
+from records.models import Answer, TestRecord
+from records.platforms import KNOWN_PLATFORMS
+
+
+class PlatformFilter(admin.SimpleListFilter):
+    """Executions that asked a given platform."""
+
+    title = _("platform")
+    parameter_name = "platform"
+
+    def lookups(self, request, model_admin):
+        return [(p, p) for p in KNOWN_PLATFORMS]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        # JSON list stored as text on both backends; match the quoted id.
+        return queryset.alias(platforms_text=Cast("platforms", TextField())).filter(
+            platforms_text__contains=f'"{self.value()}"'
+        )
+
+
+class AnswerInline(admin.TabularInline):
+    """The answers of an execution, long text left out of the list."""
+
+    model = Answer
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    fields = (
+        "question_index",
+        "brand",
+        "platform",
+        "run_index",
+        "status",
+        "model_name",
+        "latency_ms",
+        "error_type",
+        "short_text",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("analysis", "sources", "question")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("answer"))
+    def short_text(self, answer):
+        text = answer.text or answer.error
+        return text[:160] + ("…" if len(text) > 160 else "")
+
+
+@admin.register(TestRecord)
+class TestRecordAdmin(admin.ModelAdmin):
+    """Executions, newest first; read-only apart from the actions."""
+
+    list_display = (
+        "short_id",
+        "brand_name",
+        "owner",
+        "status",
+        "stage",
+        "progress_bar",
+        "platform_list",
+        "counts",
+        "overall_score",
+        "created_at",
+        "duration",
+    )
+    list_filter = ("status", "stage", PlatformFilter, "source", "created_at")
+    search_fields = ("=execution_id", "=brand_name")
+    list_select_related = ("owner",)
+    show_full_result_count = False
+    list_per_page = 50
+    date_hierarchy = None
+    actions = ("cancel_executions",)
+    inlines = (AnswerInline,)
+    fieldsets = (
+        (
+            _("Input"),
+            {
+                "fields": (
+                    "execution_id",
+                    "owner",
+                    "source",
+                    "brand_name",
+                    "competitor_brands",
+                    "questions",
+                    "platforms",
+                    "repeats",
+                )
+            },
+        ),
+        (
+            _("Lifecycle"),
+            {
+                "fields": (
+                    "status",
+                    "stage",
+                    "progress",
+                    "total_tasks",
+                    "completed_tasks",
+                    "failed_tasks",
+                    "error_type",
+                    "error",
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                    "updated_at",
+                    "heartbeat_at",
+                    "version",
+                )
+            },
+        ),
+        (_("Summary"), {"fields": ("overall_score", "summary_json")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("brand_aliases")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in TestRecord._meta.fields] + ["summary_json"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact, indexed lookups only: a full execution id, else an exact brand name.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            return queryset.filter(execution_id=uuid.UUID(term)), False
+        except ValueError:
+            return queryset.filter(brand_name=term), False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    @admin.display(description=_("id"), ordering="execution_id")
+    def short_id(self, record):
+        return str(record.execution_id)[:8]
+
+    @admin.display(description=_("progress"), ordering="progress")
+    def progress_bar(self, record):
+        return format_html(
+            '<progress value="{}" max="100" title="{}%"></progress> {}%',
+            record.progress,
+            record.progress,
+            record.progress,
+        )
+
+    @admin.display(description=_("platforms"))
+    def platform_list(self, record):
+        return ", ".join(record.platforms)
+
+    @admin.display(description=_("done / failed / total"))
+    def counts(self, record):
+        return f"{record.completed_tasks} / {record.failed_tasks} / {record.total_tasks}"
+
+    @admin.display(description=_("duration"))
+    def duration(self, record):
+        seconds = record.duration_seconds
+        return "—" if seconds is None else f"{seconds:.1f} s"
+
+    @admin.display(description=_("results summary"))
+    def summary_json(self, record):
+        return format_html(
+            "<pre>{}</pre>", json.dumps(record.results_summary, ensure_ascii=False, indent=2)
+        )
+
+    @admin.action(description=_("Cancel selected executions"))
+    def cancel_executions(self, request, queryset):
+        cancelled = skipped = 0
+        for record in queryset:
+            try:
+                services.cancel_brand_test(record=record)
+                cancelled += 1
+            except services.InvalidTransition:
+                skipped += 1
+        self.message_user(
+            request,
+            f"Cancelled {cancelled}; {skipped} had already ended.",
+            messages.SUCCESS if cancelled else messages.WARNING,
+        )

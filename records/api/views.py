@@ -1,0 +1,202 @@
+"""The v1 REST API: executions (start, history, detail, status, results, answers, cancel) and
+platforms."""
+
+import gzip
+import uuid
+
+import orjson
+from django.http import Http404, HttpResponse
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from records import services
+from records.api.filters import ExecutionFilter
+from records.api.serializers import (
+    EXECUTION_LIST_ONLY,
+    STATUS_FIELDS,
+    AnswerSerializer,
+    BrandTestCreateSerializer,
+    ExecutionSerializer,
+    PlatformSerializer,
+    execution_links,
+    status_payload,
+)
+from records.models import TERMINAL_STATUSES, ResultDocument, TestRecord
+from records.platforms import platform_infos
+from records.reports import build_report
+
+
+def parse_execution_id(value: str) -> uuid.UUID:
+    """A malformed id names no execution: 404, never a 500."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("malformed execution id") from None
+
+
+def etag_matches(request, etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    return etag in [tag.strip() for tag in header.split(",")] or header.strip() == "*"
+
+
+class ExecutionViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Brand-test executions visible to the caller."""
+
+    serializer_class = ExecutionSerializer
+    lookup_field = "execution_id"
+    lookup_value_regex = "[^/]+"
+    filterset_class = ExecutionFilter
+
+    def get_queryset(self):
+        records = TestRecord.objects.only(*EXECUTION_LIST_ONLY)
+        if self.action == "list":
+            user = self.request.user
+            # History: staff see everyone's runs, a user their own, anonymous callers none.
+            return records if user.is_staff else records.owned_by(user)
+        return records.visible_to(self.request.user)
+
+    def get_object(self):
+        execution_id = parse_execution_id(self.kwargs["execution_id"])
+        try:
+            return self.get_queryset().get(execution_id=execution_id)
+        except TestRecord.DoesNotExist:
+            raise Http404("unknown execution id") from None
+
+    @extend_schema(
+        request=BrandTestCreateSerializer,
+        responses={202: ExecutionSerializer, 400: OpenApiResponse(description="Invalid field")},
+        summary="Start a brand test",
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = BrandTestCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = services.clean_brand_test_input(
+            brand=serializer.validated_data["brand"],
+            competitors=serializer.validated_data["competitors"],
+            questions=serializer.validated_data["questions"],
+            platforms=serializer.validated_data["platforms"],
+            repeats=serializer.validated_data.get("repeats"),
+        )
+        record = services.start_brand_test(owner=request.user, data=data)
+        body = ExecutionSerializer(record).data
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(body["links"]["self"])},
+        )
+
+    @extend_schema(
+        summary="Poll an execution's progress",
+        responses={
+            200: inline_serializer(
+                "ExecutionStatus",
+                {
+                    "execution_id": serializers.UUIDField(),
+                    "status": serializers.CharField(),
+                    "stage": serializers.CharField(),
+                    "progress": serializers.IntegerField(),
+                    "is_completed": serializers.BooleanField(),
+                    "total_tasks": serializers.IntegerField(),
+                    "completed_tasks": serializers.IntegerField(),
+                    "failed_tasks": serializers.IntegerField(),
+                    "error": serializers.CharField(allow_null=True),
+                    "error_type": serializers.CharField(allow_null=True),
+                    "created_at": serializers.DateTimeField(),
+                    "started_at": serializers.DateTimeField(allow_null=True),
+                    "finished_at": serializers.DateTimeField(allow_null=True),
+                    "updated_at": serializers.DateTimeField(),
+                    "next_poll_ms": serializers.IntegerField(allow_null=True),
+                },
+            ),
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match"),
+            404: OpenApiResponse(description="Unknown, malformed or not yours"),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="status", url_name="status")
+    def poll(self, request, execution_id=None):
+        # One indexed query: the unique execution_id index plus the visibility condition.
+        try:
+            row = (
+                TestRecord.objects.visible_to(request.user)
+                .filter(execution_id=parse_execution_id(execution_id))
+                .values(*STATUS_FIELDS)
+                .get()
+            )
+        except TestRecord.DoesNotExist:
+            raise Http404("unknown execution id") from None
+        etag = f'"{row["version"]}"'
+        terminal = row["status"] in TERMINAL_STATUSES
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if not terminal:
+            headers["Retry-After"] = "1"
+        if etag_matches(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(status_payload(row), headers=headers)
+
+    @extend_schema(summary="The report: summary and every answer", responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def results(self, request, execution_id=None):
+        record = self.get_object()
+        document = (
+            ResultDocument.objects.filter(record=record).only("body_gzip", "etag").first()
+            if record.status in TERMINAL_STATUSES
+            else None
+        )
+        if document is None:
+            # Still running (or cancelled before finishing): a live, non-final view.
+            report = build_report(record, list(record.answers.all()))
+            report["final"] = False
+            report["status"] = record.status
+            return HttpResponse(orjson.dumps(report), content_type="application/json")
+        return stored_document_response(request, bytes(document.body_gzip), document.etag)
+
+    @extend_schema(summary="Stored answers, paginated", responses=AnswerSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def answers(self, request, execution_id=None):
+        record = self.get_object()
+        page = self.paginate_queryset(record.answers.all())
+        return self.get_paginated_response(AnswerSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        summary="Cancel a queued or running execution",
+        responses={200: ExecutionSerializer, 409: OpenApiResponse(description="Already ended")},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, execution_id=None):
+        record = services.cancel_brand_test(record=self.get_object())
+        return Response(ExecutionSerializer(record).data)
+
+
+def stored_document_response(request, body_gzip: bytes, etag: str) -> HttpResponse:
+    """Send stored gzip bytes as they are; decompress only for clients that cannot take gzip."""
+    quoted = f'"{etag}"'
+    if etag_matches(request, quoted):
+        response = HttpResponse(status=304)
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(body_gzip, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(body_gzip), content_type="application/json")
+    response["ETag"] = quoted
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
+
+
+class PlatformViewSet(viewsets.ViewSet):
+    """The AI platforms and whether they are configured on this server."""
+
+    @extend_schema(responses=PlatformSerializer(many=True), summary="List platforms")
+    def list(self, request):
+        return Response(PlatformSerializer(platform_infos(), many=True).data)
+
+
+__all__ = ["ExecutionViewSet", "PlatformViewSet", "execution_links"]

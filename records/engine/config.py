@@ -1,0 +1,90 @@
+"""Per-platform settings read from the environment: key, base URL, model, timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+PLATFORMS = ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemini", "wenxin")
+
+DEFAULT_TIMEOUT = 60.0
+
+# (base URL, default model) per platform; every one is overridable from the environment.
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "deepseek": ("https://api.deepseek.com", "deepseek-chat"),
+    # Ark's "model" is the id of an endpoint or a model the account has enabled.
+    "doubao": ("https://ark.cn-beijing.volces.com/api/v3", "doubao-seed-1-6-250615"),
+    "qwen": ("https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus"),
+    "kimi": ("https://api.moonshot.cn/v1", "moonshot-v1-8k"),
+    "zhipu": ("https://open.bigmodel.cn/api/paas/v4", "glm-4-flash"),
+    "chatgpt": ("https://api.openai.com/v1", "gpt-4o-mini"),
+    "gemini": ("https://generativelanguage.googleapis.com/v1beta", "gemini-2.0-flash"),
+    # Qianfan v2 speaks the OpenAI protocol with a bearer API key.
+    "wenxin": ("https://qianfan.baidubce.com/v2", "ernie-4.0-8k"),
+}
+
+
+def env_var(platform: str, setting: str) -> str:
+    """The environment variable holding one platform setting, e.g. ``KIMI_API_KEY``."""
+    return f"{platform.upper()}_{setting}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformConfig:
+    """How to reach one platform. The key never appears in repr() or str()."""
+
+    platform: str
+    base_url: str
+    model: str
+    timeout: float = DEFAULT_TIMEOUT
+    api_key: str = field(default="", repr=False)
+
+    @property
+    def configured(self) -> bool:
+        """Whether a key is set, so a run may use this platform."""
+        return bool(self.api_key)
+
+    def __repr__(self) -> str:
+        key = "<set>" if self.api_key else "<unset>"
+        return (
+            f"PlatformConfig(platform={self.platform!r}, base_url={self.base_url!r}, "
+            f"model={self.model!r}, timeout={self.timeout!r}, api_key={key})"
+        )
+
+
+def platform_configs(
+    environ: Mapping[str, str], *, default_timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, PlatformConfig]:
+    """Read ``<PLATFORM>_API_KEY``, ``_BASE_URL``, ``_MODEL`` and ``_TIMEOUT`` for each platform.
+
+    Blank values fall back to the defaults; a timeout that is not a positive number of seconds
+    raises ``ValueError`` naming the variable.
+    """
+    configs = {}
+    for platform, (base_url, model) in DEFAULTS.items():
+        configs[platform] = PlatformConfig(
+            platform=platform,
+            base_url=(_get(environ, platform, "BASE_URL") or base_url).rstrip("/"),
+            model=_get(environ, platform, "MODEL") or model,
+            timeout=_timeout(environ, platform, default_timeout),
+            api_key=_get(environ, platform, "API_KEY"),
+        )
+    return configs
+
+
+def _get(environ: Mapping[str, str], platform: str, setting: str) -> str:
+    return (environ.get(env_var(platform, setting)) or "").strip()
+
+
+def _timeout(environ: Mapping[str, str], platform: str, default: float) -> float:
+    raw = _get(environ, platform, "TIMEOUT")
+    if not raw:
+        return default
+    try:
+        timeout = float(raw)
+    except ValueError:
+        timeout = 0.0
+    if not timeout > 0:  # also rejects nan
+        name = env_var(platform, "TIMEOUT")
+        raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return timeout

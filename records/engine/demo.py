@@ -1,0 +1,98 @@
+"""The offline ``demo`` platform: deterministic synthetic answers, clearly labelled as such.
+
+It lets a new user watch a whole run with no API keys. The text looks like a real assistant's
+answer (a numbered list naming brands, including untracked ones, a prose caveat and cited URLs)
+so that the analysis has something realistic to measure, but every reply is marked synthetic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import threading
+
+from records.engine.base import Prompt, Reply
+
+DEMO_MODEL = "demo-synthetic-1"
+
+# Brands an assistant would also recommend; they are not tracked, so they compete for rank.
+_UNTRACKED_ZH = ("百年老字号", "康源堂", "仁和馆", "悦康坊")
+_UNTRACKED_EN = ("Northwind", "Contoso", "Fabrikam", "Tailspin")
+_PRAISE_ZH = (
+    "口碑很好，推荐",
+    "服务专业，值得一试",
+    "性价比高，评价不错",
+    "环境整洁，技师经验丰富",
+)
+_PRAISE_EN = ("well reviewed and recommended", "good value", "consistently praised by customers")
+_CAVEAT_ZH = ("一般，部分用户反映排队时间较长", "不推荐首次体验选择高价套餐")
+_CAVEAT_EN = ("average; some reviews mention long waits", "not recommended for first-time buyers")
+_SOURCES = (
+    "https://www.dianping.com/search/keyword/2/0_{q}",
+    "https://www.zhihu.com/question/{n}",
+    "https://www.xiaohongshu.com/explore/{n}",
+    "https://baike.baidu.com/item/{q}",
+)
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+class DemoAdapter:
+    """Answers offline after a small configurable latency; the same prompt gives the same text."""
+
+    platform = "demo"
+
+    def __init__(self, *, latency_ms: int = 300, cancel_event: threading.Event | None = None):
+        self.latency_ms = latency_ms
+        # Waiting on an event (rather than sleeping) lets a stopping runner wake us early.
+        self._wait = (cancel_event or threading.Event()).wait
+
+    def ask(self, prompt: Prompt) -> Reply:
+        rng = random.Random(hashlib.sha256(f"{prompt.seed}|{prompt.question}".encode()).digest())
+        latency = int(self.latency_ms * rng.uniform(0.6, 1.4)) if self.latency_ms else 0
+        if latency:
+            self._wait(latency / 1000)
+        text = synthesise_answer(prompt, rng)
+        return Reply(
+            text=text,
+            model=DEMO_MODEL,
+            latency_ms=latency,
+            prompt_tokens=len(prompt.question),
+            completion_tokens=len(text),
+            sources=[],
+            synthetic=True,
+        )
+
+
+def synthesise_answer(prompt: Prompt, rng: random.Random) -> str:
+    """Build a plausible list-style answer naming the tracked brands in a seeded order."""
+    chinese = bool(_HAN.search(prompt.question)) or any(_HAN.search(b) for b in prompt.brands)
+    tracked = list(prompt.brands)
+    # Each tracked brand is left out now and then, so mention rates are not all 100%.
+    named = [brand for brand in tracked if rng.random() > 0.2] or tracked[:1]
+    entries = named + rng.sample(_UNTRACKED_ZH if chinese else _UNTRACKED_EN, 2)
+    rng.shuffle(entries)
+    topic = prompt.question.strip().rstrip("？?")
+    q = re.sub(r"\s+", "", topic)[:12]
+    sources = [s.format(q=q, n=rng.randint(10**8, 10**9)) for s in rng.sample(_SOURCES, 2)]
+    caveat_brand = rng.choice(entries)
+    if chinese:
+        lines = [f"关于「{topic}」，综合公开评价，以下几家比较常被提到：", ""]
+        for i, entry in enumerate(entries, 1):
+            lines.append(f"{i}. **{entry}**：{rng.choice(_PRAISE_ZH)}。")
+        lines += [
+            "",
+            f"需要注意的是，{caveat_brand}{rng.choice(_CAVEAT_ZH)}。",
+            f"参考来源：{sources[0]} ，以及{sources[1]}。",
+        ]
+    else:
+        lines = [f"On “{topic}”, these names come up most often in public reviews:", ""]
+        for i, entry in enumerate(entries, 1):
+            lines.append(f"{i}. **{entry}**: {rng.choice(_PRAISE_EN)}.")
+        lines += [
+            "",
+            f"Note that {caveat_brand} is {rng.choice(_CAVEAT_EN)}.",
+            f"Sources: {sources[0]} and {sources[1]}.",
+        ]
+    return "\n".join(lines)

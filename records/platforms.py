@@ -1,0 +1,103 @@
+"""The AI platforms a brand test can ask: canonical ids, display names, aliases, availability."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from records.engine.base import Adapter
+from records.engine.config import PlatformConfig
+from records.engine.config import platform_configs as load_platform_configs
+from records.engine.demo import DemoAdapter
+
+REAL_PLATFORMS = ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemini", "wenxin")
+DEMO_PLATFORM = "demo"
+KNOWN_PLATFORMS = (*REAL_PLATFORMS, DEMO_PLATFORM)
+
+DISPLAY_NAMES = {
+    "deepseek": "DeepSeek",
+    "doubao": "豆包 (Doubao)",
+    "qwen": "通义千问 (Qwen)",
+    "kimi": "Kimi",
+    "zhipu": "智谱AI (GLM)",
+    "chatgpt": "ChatGPT",
+    "gemini": "Gemini",
+    "wenxin": "文心一言 (ERNIE)",
+    "demo": "Demo (synthetic answers, offline)",
+}
+
+# Every name the mini-program and the legacy data use for a platform, lower-cased.
+_ALIASES = {
+    "deepseek": ("deepseek", "深度求索"),
+    "doubao": ("doubao", "豆包", "ark", "volcengine"),
+    "qwen": ("qwen", "通义千问", "千问", "通义", "tongyi", "dashscope"),
+    "kimi": ("kimi", "月之暗面", "moonshot"),
+    "zhipu": ("zhipu", "智谱ai", "智谱", "chatglm", "glm", "zhipuai"),
+    "chatgpt": ("chatgpt", "gpt", "openai"),
+    "gemini": ("gemini", "google"),
+    "wenxin": ("wenxin", "文心一言", "文心", "ernie", "qianfan"),
+    "demo": ("demo",),
+}
+ALIAS_MAP = {alias: platform for platform, aliases in _ALIASES.items() for alias in aliases}
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def canonical_platform(name: str) -> str | None:
+    """Map an id or display name ('DeepSeek', '豆包', 'gpt-4o', 'ERNIE') to a canonical id."""
+    key = _SEPARATORS.sub("", name.strip().lower())
+    if key in ALIAS_MAP:
+        return ALIAS_MAP[key]
+    # Model-style names: 'gpt-4o', 'glm-4', 'qwen-plus', 'ernie-4.0' name their platform first.
+    for alias, platform in sorted(ALIAS_MAP.items(), key=lambda item: -len(item[0])):
+        if alias.isascii() and key.startswith(alias):
+            return platform
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformInfo:
+    """What a client may know about a platform (never its key)."""
+
+    id: str
+    name: str
+    configured: bool
+    synthetic: bool
+
+
+def platform_configs() -> dict[str, PlatformConfig]:
+    """Each real platform's key, base URL, model and timeout, read from the environment."""
+    return load_platform_configs(os.environ, default_timeout=settings.BRANDTEST_CALL_TIMEOUT)
+
+
+def platform_infos() -> list[PlatformInfo]:
+    """All platforms with whether a run may use them now."""
+    configured = {name for name, config in platform_configs().items() if config.configured}
+    infos = [
+        PlatformInfo(p, DISPLAY_NAMES[p], p in configured, synthetic=False) for p in REAL_PLATFORMS
+    ]
+    if settings.BRANDTEST_DEMO_ENABLED:
+        infos.append(PlatformInfo(DEMO_PLATFORM, DISPLAY_NAMES[DEMO_PLATFORM], True, True))
+    return infos
+
+
+def available_platforms() -> set[str]:
+    """Platform ids a new run may use."""
+    return {info.id for info in platform_infos() if info.configured}
+
+
+def build_adapters(platforms: list[str]) -> dict[str, Adapter]:
+    """One adapter per platform of a run, configured from the environment."""
+    configs = platform_configs()
+    adapters: dict[str, Adapter] = {}
+    for platform in platforms:
+        if platform == DEMO_PLATFORM:
+            adapters[platform] = DemoAdapter(latency_ms=settings.BRANDTEST_DEMO_LATENCY_MS)
+        else:
+            from records.engine.adapters import build_adapter
+
+            adapters[platform] = build_adapter(platform, configs[platform])
+    return adapters

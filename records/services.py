@@ -1,0 +1,425 @@
+"""Every state change of a brand test: start, record an answer, finish, cancel.
+
+Interfaces (the v1 API, the legacy adapters, admin actions, tasks and commands) call these and
+format the result; the rules live here. Every write to an execution is a conditional UPDATE on an
+active status, so a terminal run can never be resurrected by a late writer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from records.engine.base import PlatformError, Reply
+from records.engine.plan import PlannedCall, expand_questions, plan_calls
+from records.models import (
+    ACTIVE_STATUSES,
+    Answer,
+    AnswerStatus,
+    Source,
+    Stage,
+    Status,
+    TestRecord,
+)
+from records.platforms import available_platforms, build_adapters, canonical_platform
+
+logger = logging.getLogger(__name__)
+
+MAX_COMPETITORS = 10
+MAX_QUESTIONS = 5
+# Progress while asking platforms spans 0..FETCH_PROGRESS_CEILING; analysis and 100 follow.
+FETCH_PROGRESS_CEILING = 95
+ANALYZING_PROGRESS = 96
+# Asked when a request names no question (the legacy system's defaults).
+DEFAULT_QUESTIONS = (
+    "{brandName}的核心竞争优势是什么？",
+    "{brandName}在目标用户群体中的认知度如何？",
+    "{brandName}与竞品的主要差异化体现在哪里？",
+)
+
+
+class InvalidTransition(Exception):
+    """The requested change does not apply to the execution's current state."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrandTestInput:
+    """A validated, normalised brand-test request."""
+
+    brand: str
+    competitors: list[str]
+    questions: list[str]
+    platforms: list[str]
+    repeats: int
+
+
+def clean_brand_test_input(
+    *,
+    brand: str,
+    competitors: list[str],
+    questions: list[str],
+    platforms: list[str],
+    repeats: int | None,
+) -> BrandTestInput:
+    """Validate and normalise a request; raise ValidationError naming each bad field."""
+    errors: dict[str, list[str]] = {}
+
+    brand = (brand or "").strip()
+    if not brand:
+        errors.setdefault("brand", []).append("The main brand is required.")
+    elif len(brand) > 100:
+        errors.setdefault("brand", []).append("The main brand must be at most 100 characters.")
+
+    cleaned_competitors: list[str] = []
+    seen = {brand.casefold()}
+    for name in competitors or []:
+        name = name.strip()
+        if not name:
+            errors.setdefault("competitors", []).append("Competitor names must not be blank.")
+        elif len(name) > 100:
+            errors.setdefault("competitors", []).append(
+                f"Competitor {name[:20]!r}... must be at most 100 characters."
+            )
+        elif name.casefold() not in seen:
+            seen.add(name.casefold())
+            cleaned_competitors.append(name)
+    if len(cleaned_competitors) > MAX_COMPETITORS:
+        errors.setdefault("competitors", []).append(
+            f"At most {MAX_COMPETITORS} competitors, got {len(cleaned_competitors)}."
+        )
+
+    cleaned_questions = [q.strip() for q in questions or [] if q and q.strip()]
+    if not cleaned_questions:
+        cleaned_questions = list(DEFAULT_QUESTIONS)
+    if len(cleaned_questions) > MAX_QUESTIONS:
+        errors.setdefault("questions", []).append(
+            f"At most {MAX_QUESTIONS} questions, got {len(cleaned_questions)}."
+        )
+    for q in cleaned_questions:
+        if not 2 <= len(q) <= 500:
+            errors.setdefault("questions", []).append(
+                f"Each question must be 2-500 characters; {q[:20]!r} has {len(q)}."
+            )
+
+    cleaned_platforms: list[str] = []
+    if not platforms:
+        errors.setdefault("platforms", []).append("At least one platform is required.")
+    available = available_platforms()
+    for name in platforms or []:
+        platform = canonical_platform(name)
+        if platform is None:
+            errors.setdefault("platforms", []).append(f"Unknown platform {name!r}.")
+        elif platform not in available:
+            errors.setdefault("platforms", []).append(
+                f"Platform {platform!r} is not configured on this server "
+                f"(set {platform.upper()}_API_KEY)."
+                if platform != "demo"
+                else "The demo platform is disabled on this server."
+            )
+        elif platform not in cleaned_platforms:
+            cleaned_platforms.append(platform)
+
+    if repeats is None:
+        repeats = settings.BRANDTEST_DEFAULT_REPEATS
+    if not 1 <= repeats <= settings.BRANDTEST_MAX_REPEATS:
+        errors.setdefault("repeats", []).append(
+            f"Repeats must be between 1 and {settings.BRANDTEST_MAX_REPEATS}."
+        )
+
+    if errors:
+        raise ValidationError(errors)
+    return BrandTestInput(brand, cleaned_competitors, cleaned_questions, cleaned_platforms, repeats)
+
+
+@transaction.atomic
+def start_brand_test(*, owner, data: BrandTestInput, source: str = Source.API) -> TestRecord:
+    """Store a new execution as queued, then enqueue its task once the row is committed."""
+    from records.tasks import run_brand_test
+
+    planned = expand_questions(data.questions, data.brand, data.competitors)
+    record = TestRecord.objects.create(
+        owner=owner if owner is not None and owner.is_authenticated else None,
+        source=source,
+        brand_name=data.brand,
+        competitor_brands=data.competitors,
+        questions=data.questions,
+        platforms=data.platforms,
+        repeats=data.repeats,
+        total_tasks=len(planned) * len(data.platforms) * data.repeats,
+    )
+    execution_id = str(record.execution_id)
+    transaction.on_commit(lambda: run_brand_test.enqueue(execution_id))
+    logger.info("queued execution %s (%s calls)", execution_id, record.total_tasks)
+    return record
+
+
+def claim_brand_test(*, execution_id: str) -> bool:
+    """Move a queued execution to running; False if it is not queued (already taken, cancelled)."""
+    now = timezone.now()
+    return bool(
+        TestRecord.objects.filter(execution_id=execution_id, status=Status.QUEUED).update(
+            status=Status.RUNNING,
+            stage=Stage.AI_FETCHING,
+            started_at=now,
+            heartbeat_at=now,
+            updated_at=now,
+            version=F("version") + 1,
+        )
+    )
+
+
+def pending_calls(record: TestRecord) -> list[PlannedCall]:
+    """The calls of an execution that have no stored answer yet."""
+    done = set(
+        Answer.objects.filter(record=record).values_list(
+            "question_index", "brand", "platform", "run_index"
+        )
+    )
+    calls = plan_calls(
+        record.questions,
+        record.brand_name,
+        record.competitor_brands,
+        record.platforms,
+        record.repeats,
+    )
+    return [call for call in calls if call.key not in done]
+
+
+def record_answer(
+    *,
+    record_id: int,
+    call: PlannedCall,
+    reply: Reply | None,
+    error: PlatformError | None,
+    retries: int = 0,
+    started_at=None,
+) -> bool:
+    """Store one call's answer and advance progress in one conditional UPDATE.
+
+    Returns False when the execution is no longer active (cancelled, finished, reaped): the
+    answer is still kept (it was paid for, and a retry can reuse it) but the execution's state
+    does not change.
+    """
+    now = timezone.now()
+    success = reply is not None and bool(reply.text.strip())
+    fields = {
+        "record_id": record_id,
+        "question_index": call.question.index,
+        "brand": call.question.brand,
+        "platform": call.platform,
+        "run_index": call.run_index,
+        "question": call.question.text,
+        "retries": retries,
+        "started_at": started_at,
+        "created_at": now,
+    }
+    if reply is not None:
+        fields |= {
+            "text": reply.text,
+            "sources": reply.sources,
+            "model_name": reply.model,
+            "synthetic": reply.synthetic,
+            "latency_ms": reply.latency_ms,
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+        }
+    if success:
+        fields["status"] = AnswerStatus.SUCCESS
+    else:
+        fields["status"] = AnswerStatus.FAILED
+        fields["error_type"] = error.error_type if error else "bad_response"
+        fields["error"] = error.message if error else "The platform returned an empty answer."
+
+    counter = "completed_tasks" if success else "failed_tasks"
+    try:
+        with transaction.atomic():
+            Answer.objects.create(**fields)
+            updated = TestRecord.objects.filter(pk=record_id, status__in=ACTIVE_STATUSES).update(
+                **{counter: F(counter) + 1},
+                # Counts only grow, so progress is monotonic; it stays below 100 until finish.
+                progress=(F("completed_tasks") + F("failed_tasks") + 1)
+                * FETCH_PROGRESS_CEILING
+                / F("total_tasks"),
+                heartbeat_at=now,
+                updated_at=now,
+                version=F("version") + 1,
+            )
+    except IntegrityError:
+        # The cell already has an answer (a re-delivered task); never count it twice.
+        logger.warning("duplicate answer for execution row %s cell %s ignored", record_id, call.key)
+        return TestRecord.objects.filter(pk=record_id, status__in=ACTIVE_STATUSES).exists()
+    return bool(updated)
+
+
+def heartbeat(*, record_id: int) -> bool:
+    """Refresh a running execution's heartbeat; False if it is no longer running."""
+    return bool(
+        TestRecord.objects.filter(pk=record_id, status=Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+    )
+
+
+def finish_brand_test(*, record_id: int) -> TestRecord | None:
+    """Analyse, store the report and move the execution to its terminal state.
+
+    Returns None when the execution stopped being active meanwhile (cancelled or reaped).
+    """
+    from records.reports import build_report, store_report
+
+    now = timezone.now()
+    if not TestRecord.objects.filter(pk=record_id, status=Status.RUNNING).update(
+        stage=Stage.ANALYZING,
+        progress=ANALYZING_PROGRESS,
+        heartbeat_at=now,
+        updated_at=now,
+        version=F("version") + 1,
+    ):
+        return None
+    record = TestRecord.objects.get(pk=record_id)
+    answers = list(record.answers.all())
+    succeeded = [a for a in answers if a.status == AnswerStatus.SUCCESS]
+    failed = [a for a in answers if a.status == AnswerStatus.FAILED]
+    if failed and not succeeded:
+        status, stage = Status.FAILED, Stage.FAILED
+    elif failed or len(answers) < record.total_tasks:
+        status, stage = Status.PARTIAL_COMPLETED, Stage.COMPLETED
+    else:
+        status, stage = Status.COMPLETED, Stage.COMPLETED
+    error_type, error = summarise_failures(failed, all_failed=not succeeded)
+    report = build_report(record, answers)
+    with transaction.atomic():
+        finished = TestRecord.objects.filter(pk=record_id, status=Status.RUNNING).update(
+            status=status,
+            stage=stage,
+            progress=100,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            error=error,
+            error_type=error_type,
+            overall_score=report["summary"].get("overall_score"),
+            results_summary=report["summary"],
+            version=F("version") + 1,
+        )
+        if not finished:
+            return None
+        record.refresh_from_db()
+        store_report(record, report)
+    logger.info("execution %s finished: %s", record.execution_id, status)
+    return record
+
+
+def summarise_failures(failed: list[Answer], *, all_failed: bool) -> tuple[str, str]:
+    """A run-level error a human can act on, e.g. 'deepseek: quota exhausted (3 calls)'."""
+    if not failed:
+        return "", ""
+    by_cause = Counter((a.platform, a.error_type or "internal") for a in failed)
+    parts = [
+        f"{platform}: {describe_error_type(error_type)} ({count} call{'s' * (count > 1)})"
+        for (platform, error_type), count in sorted(by_cause.items())
+    ]
+    dominant = by_cause.most_common(1)[0][0][1]
+    prefix = "All calls failed. " if all_failed else ""
+    return dominant, prefix + "; ".join(parts)
+
+
+ERROR_PHRASES = {
+    "timeout": "timed out; the platform is slow or unreachable, try again later",
+    "rate_limited": "rate limited; lower the concurrency or try again later",
+    "quota_exhausted": "quota exhausted; check the account's balance",
+    "auth_failed": "authentication failed; check the API key",
+    "bad_response": "returned an unusable answer",
+    "network_error": "network error; check connectivity to the platform",
+    "cancelled": "cancelled",
+    "worker_lost": "the worker running it stopped",
+    "internal": "internal error; see the server log",
+}
+
+
+def describe_error_type(error_type: str) -> str:
+    """A short human phrase for an error_type."""
+    return ERROR_PHRASES.get(error_type, error_type)
+
+
+def cancel_brand_test(*, record: TestRecord) -> TestRecord:
+    """Cancel an active execution; the runner sees it at its next write and stops."""
+    now = timezone.now()
+    updated = TestRecord.objects.filter(pk=record.pk, status__in=ACTIVE_STATUSES).update(
+        status=Status.CANCELLED,
+        stage=Stage.FAILED,
+        progress=100,
+        error="cancelled",
+        error_type="cancelled",
+        finished_at=now,
+        updated_at=now,
+        version=F("version") + 1,
+    )
+    record.refresh_from_db()
+    if not updated:
+        raise InvalidTransition(
+            f"The execution is already {record.status}; it cannot be cancelled."
+        )
+    logger.info("execution %s cancelled", record.execution_id)
+    return record
+
+
+def fail_brand_test(*, record_id: int, error_type: str, error: str) -> bool:
+    """Mark an active execution failed (a crash inside the runner); keeps its answers."""
+    now = timezone.now()
+    return bool(
+        TestRecord.objects.filter(pk=record_id, status__in=ACTIVE_STATUSES).update(
+            status=Status.FAILED,
+            stage=Stage.FAILED,
+            progress=100,
+            error=error,
+            error_type=error_type,
+            finished_at=now,
+            updated_at=now,
+            version=F("version") + 1,
+        )
+    )
+
+
+def execute_brand_test(*, execution_id: str) -> None:
+    """Run a queued execution to its end: ask every pending call, store each answer as it
+    lands, then finish. Called by the task; safe to call twice (the claim lets one through)."""
+    from records.engine.base import Prompt
+
+    if not claim_brand_test(execution_id=execution_id):
+        logger.info("execution %s is not queued; nothing to run", execution_id)
+        return
+    record = TestRecord.objects.get(execution_id=execution_id)
+    brands = (record.brand_name, *record.competitor_brands)
+    try:
+        adapters = build_adapters(record.platforms)
+        for call in pending_calls(record):
+            started_at = timezone.now()
+            reply, error = None, None
+            try:
+                reply = adapters[call.platform].ask(
+                    Prompt(call.question.text, brands=brands, seed=f"{execution_id}|{call.key}")
+                )
+            except PlatformError as exc:
+                error = exc
+            if not record_answer(
+                record_id=record.pk, call=call, reply=reply, error=error, started_at=started_at
+            ):
+                logger.info("execution %s stopped being active; runner stops", execution_id)
+                return
+        finish_brand_test(record_id=record.pk)
+    except Exception:
+        logger.exception("execution %s crashed", execution_id)
+        fail_brand_test(
+            record_id=record.pk,
+            error_type="internal",
+            error="The run stopped on an internal error; stored answers are kept. Retry it.",
+        )
+        raise

@@ -1,0 +1,11 @@
+"""Background tasks (django.tasks); each calls one service."""
+
+from django.tasks import task
+
+from records import services
+
+
+@task()
+def run_brand_test(execution_id: str) -> None:
+    """Ask every platform every question of an execution and store the answers."""
+    services.execute_brand_test(execution_id=execution_id)
