@@ -44,7 +44,7 @@ run: $(VENV)/.installed-run
 	@echo "             -d '{\"brand\":\"华夏良子\",\"competitors\":[\"良子健身\"],\"questions\":[\"北京中医推拿哪家好？\"],\"platforms\":[\"demo\"]}'"
 	@echo ""
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	$(BIN)/python manage.py worker & worker=$$!; \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev

@@ -87,7 +87,7 @@ class TestRecordAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     date_hierarchy = None
-    actions = ("cancel_executions",)
+    actions = ("cancel_executions", "retry_executions")
     inlines = (AnswerInline,)
     fieldsets = (
         (
@@ -196,4 +196,19 @@ class TestRecordAdmin(admin.ModelAdmin):
             request,
             f"Cancelled {cancelled}; {skipped} had already ended.",
             messages.SUCCESS if cancelled else messages.WARNING,
+        )
+
+    @admin.action(description=_("Retry selected executions (ask only the missing calls)"))
+    def retry_executions(self, request, queryset):
+        started, skipped = [], 0
+        for record in queryset:
+            try:
+                started.append(str(services.retry_brand_test(record=record).execution_id)[:8])
+            except services.InvalidTransition:
+                skipped += 1
+        self.message_user(
+            request,
+            f"Started {len(started)} retr{'y' if len(started) == 1 else 'ies'} "
+            f"({', '.join(started) or 'none'}); {skipped} not retryable.",
+            messages.SUCCESS if started else messages.WARNING,
         )

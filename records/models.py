@@ -90,6 +90,19 @@ class TestRecord(models.Model):
         help_text="Who started the run; empty for anonymous runs (readable by execution id).",
     )
     source = models.CharField(max_length=20, choices=Source, default=Source.API)
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
+        help_text="The execution this attempt retries; its successful answers were reused.",
+    )
+    # Who asked, for de-duplicating re-sent starts: "user:<id>", "device:<X-Device-ID>" or "".
+    caller_key = models.CharField(max_length=150, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    # sha256 of the normalised input; an identical start from the same caller is a re-send.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
 
     brand_name = models.CharField(max_length=100)
     competitor_brands = models.JSONField(default=list, blank=True)
@@ -130,6 +143,12 @@ class TestRecord(models.Model):
             models.Index(fields=["-created_at"], name="record_created_idx"),
             # Admin search by brand.
             models.Index(fields=["brand_name"], name="record_brand_idx"),
+            # De-duplicating a re-sent start: WHERE caller_key = ? AND created_at >= now - 60 s.
+            models.Index(
+                fields=["caller_key", "-created_at"],
+                condition=~Q(caller_key=""),
+                name="record_caller_recent_idx",
+            ),
             # Reaper scan: running rows by heartbeat age; partial so it stays tiny.
             models.Index(
                 fields=["heartbeat_at"],
@@ -138,6 +157,12 @@ class TestRecord(models.Model):
             ),
         ]
         constraints = [
+            # The same Idempotency-Key from the same caller always names one execution.
+            models.UniqueConstraint(
+                fields=["caller_key", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="record_unique_idempotency_key",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="record_status_valid"
             ),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 
+from records.engine.adapters import build_adapter
 from records.engine.base import Adapter
 from records.engine.config import PlatformConfig
 from records.engine.config import platform_configs as load_platform_configs
@@ -89,15 +91,17 @@ def available_platforms() -> set[str]:
     return {info.id for info in platform_infos() if info.configured}
 
 
-def build_adapters(platforms: list[str]) -> dict[str, Adapter]:
+def build_adapters(
+    platforms: list[str], *, cancel_event: threading.Event | None = None
+) -> dict[str, Adapter]:
     """One adapter per platform of a run, configured from the environment."""
     configs = platform_configs()
     adapters: dict[str, Adapter] = {}
     for platform in platforms:
         if platform == DEMO_PLATFORM:
-            adapters[platform] = DemoAdapter(latency_ms=settings.BRANDTEST_DEMO_LATENCY_MS)
+            adapters[platform] = DemoAdapter(
+                latency_ms=settings.BRANDTEST_DEMO_LATENCY_MS, cancel_event=cancel_event
+            )
         else:
-            from records.engine.adapters import build_adapter
-
             adapters[platform] = build_adapter(platform, configs[platform])
     return adapters

@@ -7,18 +7,26 @@ active status, so a terminal run can never be resurrected by a late writer.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from records.engine.base import PlatformError, Reply
+from records.engine.base import PlatformError, Prompt, Reply
+from records.engine.errors import describe_failure
 from records.engine.plan import PlannedCall, expand_questions, plan_calls
+from records.engine.retry import RetryPolicy
+from records.engine.runner import Cell, MatrixRunner, Outcome
 from records.models import (
     ACTIVE_STATUSES,
     Answer,
@@ -37,6 +45,8 @@ MAX_QUESTIONS = 5
 # Progress while asking platforms spans 0..FETCH_PROGRESS_CEILING; analysis and 100 follow.
 FETCH_PROGRESS_CEILING = 95
 ANALYZING_PROGRESS = 96
+# A start re-sent by the same caller with the same input within this many seconds is the same.
+DUPLICATE_WINDOW = 60
 # Asked when a request names no question (the legacy system's defaults).
 DEFAULT_QUESTIONS = (
     "{brandName}的核心竞争优势是什么？",
@@ -138,15 +148,77 @@ def clean_brand_test_input(
     return BrandTestInput(brand, cleaned_competitors, cleaned_questions, cleaned_platforms, repeats)
 
 
+def caller_key_for(owner, device_id: str = "") -> str:
+    """Who is asking, for de-duplicating re-sent starts: a user, else a device, else nobody."""
+    if owner is not None and owner.is_authenticated:
+        return f"user:{owner.pk}"
+    device_id = (device_id or "").strip()[:120]
+    return f"device:{device_id}" if device_id else ""
+
+
+def fingerprint(data: BrandTestInput) -> str:
+    """A stable hash of a normalised request; equal requests have equal fingerprints."""
+    payload = json.dumps(
+        [data.brand, data.competitors, data.questions, sorted(data.platforms), data.repeats],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StartResult:
+    """The execution a start request names, and whether this request created it."""
+
+    record: TestRecord
+    created: bool
+
+
 @transaction.atomic
-def start_brand_test(*, owner, data: BrandTestInput, source: str = Source.API) -> TestRecord:
-    """Store a new execution as queued, then enqueue its task once the row is committed."""
+def start_brand_test(
+    *,
+    owner,
+    data: BrandTestInput,
+    source: str = Source.API,
+    device_id: str = "",
+    idempotency_key: str = "",
+    enqueue: bool = True,
+) -> StartResult:
+    """Store a new execution as queued, then enqueue its task once the row is committed.
+
+    A start is idempotent for its caller: the same ``idempotency_key``, or the same request
+    re-sent within DUPLICATE_WINDOW seconds (the mini-program re-sends after a timeout), returns
+    the execution the first request created instead of a second one.
+    """
     from records.tasks import run_brand_test
+
+    owner = owner if owner is not None and owner.is_authenticated else None
+    caller_key = caller_key_for(owner, device_id)
+    request_fingerprint = fingerprint(data)
+    idempotency_key = (idempotency_key or "").strip()[:200]
+    if caller_key:
+        lock_caller(caller_key)
+        mine = TestRecord.objects.filter(caller_key=caller_key)
+        existing = None
+        if idempotency_key:
+            existing = mine.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            window_start = timezone.now() - timezone.timedelta(seconds=DUPLICATE_WINDOW)
+            existing = (
+                mine.filter(request_fingerprint=request_fingerprint, created_at__gte=window_start)
+                .order_by("-created_at")
+                .first()
+            )
+        if existing is not None:
+            logger.info("start re-sent by %s; returning %s", caller_key, existing.execution_id)
+            return StartResult(existing, created=False)
 
     planned = expand_questions(data.questions, data.brand, data.competitors)
     record = TestRecord.objects.create(
-        owner=owner if owner is not None and owner.is_authenticated else None,
+        owner=owner,
         source=source,
+        caller_key=caller_key,
+        idempotency_key=idempotency_key if caller_key else "",
+        request_fingerprint=request_fingerprint,
         brand_name=data.brand,
         competitor_brands=data.competitors,
         questions=data.questions,
@@ -155,9 +227,22 @@ def start_brand_test(*, owner, data: BrandTestInput, source: str = Source.API) -
         total_tasks=len(planned) * len(data.platforms) * data.repeats,
     )
     execution_id = str(record.execution_id)
-    transaction.on_commit(lambda: run_brand_test.enqueue(execution_id))
+    if enqueue:
+        transaction.on_commit(lambda: run_brand_test.enqueue(execution_id))
     logger.info("queued execution %s (%s calls)", execution_id, record.total_tasks)
-    return record
+    return StartResult(record, created=True)
+
+
+def lock_caller(caller_key: str) -> None:
+    """Serialise one caller's concurrent starts so a double-sent request cannot create two runs.
+
+    SQLite already serialises writers (transactions begin IMMEDIATE); PostgreSQL takes a
+    transaction-scoped advisory lock on the caller.
+    """
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(caller_key.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def claim_brand_test(*, execution_id: str) -> bool:
@@ -318,35 +403,18 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
 
 
 def summarise_failures(failed: list[Answer], *, all_failed: bool) -> tuple[str, str]:
-    """A run-level error a human can act on, e.g. 'deepseek: quota exhausted (3 calls)'."""
+    """A run-level error a human can act on, e.g.
+    'deepseek: quota exhausted; check the account's balance (3 calls)'."""
     if not failed:
         return "", ""
     by_cause = Counter((a.platform, a.error_type or "internal") for a in failed)
     parts = [
-        f"{platform}: {describe_error_type(error_type)} ({count} call{'s' * (count > 1)})"
+        f"{describe_failure(platform, error_type)} ({count} call{'s' * (count > 1)})"
         for (platform, error_type), count in sorted(by_cause.items())
     ]
     dominant = by_cause.most_common(1)[0][0][1]
     prefix = "All calls failed. " if all_failed else ""
     return dominant, prefix + "; ".join(parts)
-
-
-ERROR_PHRASES = {
-    "timeout": "timed out; the platform is slow or unreachable, try again later",
-    "rate_limited": "rate limited; lower the concurrency or try again later",
-    "quota_exhausted": "quota exhausted; check the account's balance",
-    "auth_failed": "authentication failed; check the API key",
-    "bad_response": "returned an unusable answer",
-    "network_error": "network error; check connectivity to the platform",
-    "cancelled": "cancelled",
-    "worker_lost": "the worker running it stopped",
-    "internal": "internal error; see the server log",
-}
-
-
-def describe_error_type(error_type: str) -> str:
-    """A short human phrase for an error_type."""
-    return ERROR_PHRASES.get(error_type, error_type)
 
 
 def cancel_brand_test(*, record: TestRecord) -> TestRecord:
@@ -389,32 +457,15 @@ def fail_brand_test(*, record_id: int, error_type: str, error: str) -> bool:
 
 
 def execute_brand_test(*, execution_id: str) -> None:
-    """Run a queued execution to its end: ask every pending call, store each answer as it
-    lands, then finish. Called by the task; safe to call twice (the claim lets one through)."""
-    from records.engine.base import Prompt
-
+    """Run a queued execution to its end: ask every pending call concurrently, store each answer
+    as it lands, then finish. Called by the task; safe to call twice (one claim wins)."""
     if not claim_brand_test(execution_id=execution_id):
         logger.info("execution %s is not queued; nothing to run", execution_id)
         return
     record = TestRecord.objects.get(execution_id=execution_id)
-    brands = (record.brand_name, *record.competitor_brands)
     try:
-        adapters = build_adapters(record.platforms)
-        for call in pending_calls(record):
-            started_at = timezone.now()
-            reply, error = None, None
-            try:
-                reply = adapters[call.platform].ask(
-                    Prompt(call.question.text, brands=brands, seed=f"{execution_id}|{call.key}")
-                )
-            except PlatformError as exc:
-                error = exc
-            if not record_answer(
-                record_id=record.pk, call=call, reply=reply, error=error, started_at=started_at
-            ):
-                logger.info("execution %s stopped being active; runner stops", execution_id)
-                return
-        finish_brand_test(record_id=record.pk)
+        if run_pending_calls(record):
+            finish_brand_test(record_id=record.pk)
     except Exception:
         logger.exception("execution %s crashed", execution_id)
         fail_brand_test(
@@ -423,3 +474,141 @@ def execute_brand_test(*, execution_id: str) -> None:
             error="The run stopped on an internal error; stored answers are kept. Retry it.",
         )
         raise
+
+
+def run_pending_calls(record: TestRecord) -> bool:
+    """Ask every call without an answer; True if the run is still active at the end.
+
+    Only this thread touches the database: the runner's threads make HTTP calls and hand each
+    outcome back here. Between outcomes it checks (once a tick) that the run is still running,
+    so a cancel stops new calls within about a second, and it refreshes the heartbeat.
+    """
+    calls = {call.key: call for call in pending_calls(record)}
+    cancel = threading.Event()
+    runner = MatrixRunner(
+        build_adapters(record.platforms, cancel_event=cancel),
+        global_limit=settings.BRANDTEST_GLOBAL_CONCURRENCY,
+        per_platform_limit=settings.BRANDTEST_PLATFORM_CONCURRENCY,
+        retry=RetryPolicy(max_retries=settings.BRANDTEST_MAX_RETRIES),
+        tick_seconds=1.0,
+        cancel_event=cancel,
+    )
+    brands = (record.brand_name, *record.competitor_brands)
+    cells = [
+        Cell(
+            key,
+            call.platform,
+            Prompt(call.question.text, brands=brands, seed=f"{record.execution_id}|{key}"),
+        )
+        for key, call in calls.items()
+    ]
+    beat_every = max(1.0, min(10.0, settings.BRANDTEST_STALE_AFTER / 6))
+    last_beat = time.monotonic()
+    with contextlib.closing(runner.run(cells)) as outcomes:
+        for outcome in outcomes:
+            if outcome is None:
+                if not TestRecord.objects.filter(pk=record.pk, status=Status.RUNNING).exists():
+                    logger.info("execution %s stopped being active", record.execution_id)
+                    return False
+                if time.monotonic() - last_beat >= beat_every:
+                    heartbeat(record_id=record.pk)
+                    last_beat = time.monotonic()
+                continue
+            if not store_outcome(record, calls[outcome.key], outcome):
+                logger.info("execution %s stopped being active", record.execution_id)
+                return False
+            last_beat = time.monotonic()
+    return True
+
+
+def store_outcome(record: TestRecord, call: PlannedCall, outcome: Outcome) -> bool:
+    """Record one runner outcome as an answer."""
+    elapsed = timezone.timedelta(seconds=max(0.0, time.monotonic() - outcome.started))
+    return record_answer(
+        record_id=record.pk,
+        call=call,
+        reply=outcome.reply,
+        error=outcome.error,
+        retries=outcome.retries,
+        started_at=timezone.now() - elapsed,
+    )
+
+
+def reap_stale_brand_tests(*, older_than_seconds: int) -> list[str]:
+    """Mark running executions whose heartbeat is older than the threshold failed (worker_lost).
+
+    Their stored answers are kept; a retry re-runs only the calls without a successful answer.
+    """
+    reaped = []
+    for record in TestRecord.objects.stale(older_than_seconds=older_than_seconds).only(
+        "pk", "execution_id", "completed_tasks", "total_tasks"
+    ):
+        error = (
+            f"The worker running this execution stopped (no heartbeat for over "
+            f"{older_than_seconds} s). {record.completed_tasks} of {record.total_tasks} answers "
+            "are kept; retry it to ask only the missing ones."
+        )
+        cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+        # Conditional on the heartbeat still being stale, so a worker that just woke up wins.
+        if TestRecord.objects.filter(
+            pk=record.pk, status=Status.RUNNING, heartbeat_at__lt=cutoff
+        ).update(
+            status=Status.FAILED,
+            stage=Stage.FAILED,
+            progress=100,
+            error=error,
+            error_type="worker_lost",
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            version=F("version") + 1,
+        ):
+            logger.warning("reaped execution %s (worker lost)", record.execution_id)
+            reaped.append(str(record.execution_id))
+    return reaped
+
+
+RETRYABLE_STATUSES = (Status.FAILED, Status.PARTIAL_COMPLETED, Status.CANCELLED)
+
+
+@transaction.atomic
+def retry_brand_test(*, record: TestRecord, owner=None) -> TestRecord:
+    """Start a new attempt of an ended execution that re-runs only the calls without a
+    successful answer; the successful ones are copied over, so the new report is complete."""
+    from records.tasks import run_brand_test
+
+    if record.status not in RETRYABLE_STATUSES:
+        raise InvalidTransition(
+            f"Only failed, partially completed or cancelled executions can be retried; "
+            f"this one is {record.status}."
+        )
+    kept = list(record.answers.filter(status=AnswerStatus.SUCCESS))
+    total = record.total_tasks
+    attempt = TestRecord.objects.create(
+        owner=record.owner,
+        source=Source.RETRY,
+        retry_of=record,
+        caller_key=record.caller_key,
+        brand_name=record.brand_name,
+        competitor_brands=record.competitor_brands,
+        brand_aliases=record.brand_aliases,
+        questions=record.questions,
+        platforms=record.platforms,
+        repeats=record.repeats,
+        total_tasks=total,
+        completed_tasks=len(kept),
+        progress=len(kept) * FETCH_PROGRESS_CEILING // total if total else 0,
+    )
+    for answer in kept:
+        answer.pk = None
+        answer.record = attempt
+    Answer.objects.bulk_create(kept)
+    execution_id = str(attempt.execution_id)
+    transaction.on_commit(lambda: run_brand_test.enqueue(execution_id))
+    logger.info(
+        "retrying %s as %s (%d of %d answers kept)",
+        record.execution_id,
+        execution_id,
+        len(kept),
+        total,
+    )
+    return attempt

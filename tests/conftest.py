@@ -41,8 +41,11 @@ def user_client(user) -> APIClient:
 
 
 @pytest.fixture
-def run_worker():
-    """Run every queued task with the real db_worker command, then return."""
+def run_worker(transactional_db):
+    """Run every queued task with the real db_worker command, then return.
+
+    Transactional: the worker manages its own connections and transactions, as in production.
+    """
 
     def run() -> None:
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)

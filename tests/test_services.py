@@ -20,12 +20,17 @@ def start(**overrides) -> TestRecord:
         "platforms": ["demo"],
         "repeats": 2,
     } | overrides
-    return services.start_brand_test(owner=None, data=services.clean_brand_test_input(**data))
+    return services.start_brand_test(
+        owner=None, data=services.clean_brand_test_input(**data)
+    ).record
 
 
 def first_call(record: TestRecord, index: int = 0):
     return plan_calls(
-        record.questions, record.brand_name, record.competitor_brands, record.platforms,
+        record.questions,
+        record.brand_name,
+        record.competitor_brands,
+        record.platforms,
         record.repeats,
     )[index]
 
@@ -148,7 +153,9 @@ def test_late_progress_write_after_finish_changes_nothing():
     record = start(repeats=1)
     services.claim_brand_test(execution_id=record.execution_id)
     call = first_call(record)
-    services.record_answer(record_id=record.pk, call=call, reply=Reply(text="1. 华夏良子"), error=None)
+    services.record_answer(
+        record_id=record.pk, call=call, reply=Reply(text="1. 华夏良子"), error=None
+    )
     services.finish_brand_test(record_id=record.pk)
     before = TestRecord.objects.values().get(pk=record.pk)
     assert before["status"] == "completed"
@@ -163,7 +170,7 @@ def test_late_progress_write_after_finish_changes_nothing():
     assert TestRecord.objects.values().get(pk=record.pk) == before
 
 
-def test_progress_is_monotonic_and_100_only_when_terminal(run_worker):
+def test_progress_is_monotonic_and_100_only_when_terminal():
     record = start(repeats=3, questions=["推拿哪家好？", "足疗哪家好？"])
     services.claim_brand_test(execution_id=record.execution_id)
     seen = []
@@ -181,7 +188,9 @@ def test_run_with_some_failures_ends_partial_with_an_actionable_error():
     record = start(repeats=2)
     services.claim_brand_test(execution_id=record.execution_id)
     ok, bad = services.pending_calls(record)
-    services.record_answer(record_id=record.pk, call=ok, reply=Reply(text="1. 华夏良子"), error=None)
+    services.record_answer(
+        record_id=record.pk, call=ok, reply=Reply(text="1. 华夏良子"), error=None
+    )
     services.record_answer(
         record_id=record.pk, call=bad, reply=None, error=PlatformError("timeout", "read timeout")
     )

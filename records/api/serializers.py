@@ -65,6 +65,7 @@ def execution_links(execution_id: str) -> dict[str, str]:
         "results": reverse("execution-results", kwargs=kwargs),
         "answers": reverse("execution-answers", kwargs=kwargs),
         "cancel": reverse("execution-cancel", kwargs=kwargs),
+        "retry": reverse("execution-retry", kwargs=kwargs),
     }
 
 
@@ -74,6 +75,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
     brand = serializers.CharField(source="brand_name")
     competitors = serializers.JSONField(source="competitor_brands")
     is_completed = serializers.SerializerMethodField()
+    retry_of = serializers.SlugRelatedField(slug_field="execution_id", read_only=True)
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -90,6 +92,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
             "platforms",
             "repeats",
             "source",
+            "retry_of",
             "total_tasks",
             "completed_tasks",
             "failed_tasks",
@@ -114,6 +117,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
 # Fields the history list and detail read; large JSON columns are left out of the query.
 EXECUTION_LIST_ONLY = (
     "id",
+    "retry_of__execution_id",
     "execution_id",
     "status",
     "stage",

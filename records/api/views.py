@@ -56,7 +56,7 @@ class ExecutionViewSet(
     filterset_class = ExecutionFilter
 
     def get_queryset(self):
-        records = TestRecord.objects.only(*EXECUTION_LIST_ONLY)
+        records = TestRecord.objects.select_related("retry_of").only(*EXECUTION_LIST_ONLY)
         if self.action == "list":
             user = self.request.user
             # History: staff see everyone's runs, a user their own, anonymous callers none.
@@ -85,7 +85,12 @@ class ExecutionViewSet(
             platforms=serializer.validated_data["platforms"],
             repeats=serializer.validated_data.get("repeats"),
         )
-        record = services.start_brand_test(owner=request.user, data=data)
+        record = services.start_brand_test(
+            owner=request.user,
+            data=data,
+            device_id=request.headers.get("X-Device-ID", ""),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        ).record
         body = ExecutionSerializer(record).data
         return Response(
             body,
@@ -174,6 +179,21 @@ class ExecutionViewSet(
     def cancel(self, request, execution_id=None):
         record = services.cancel_brand_test(record=self.get_object())
         return Response(ExecutionSerializer(record).data)
+
+    @extend_schema(
+        request=None,
+        summary="Retry an ended execution: a new attempt asks only the calls without an answer",
+        responses={202: ExecutionSerializer, 409: OpenApiResponse(description="Not retryable")},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, execution_id=None):
+        attempt = services.retry_brand_test(record=self.get_object())
+        body = ExecutionSerializer(attempt).data
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(body["links"]["self"])},
+        )
 
 
 def stored_document_response(request, body_gzip: bytes, etag: str) -> HttpResponse:

@@ -57,6 +57,7 @@ class PlatformError(Exception):
         retryable: bool = False,
         retry_after: float | None = None,
         status_code: int | None = None,
+        detail: str = "",
     ) -> None:
         assert error_type in ERROR_TYPES, error_type
         super().__init__(message)
@@ -65,6 +66,9 @@ class PlatformError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
         self.status_code = status_code
+        # What the platform said (e.g. "HTTP 402: Insufficient Balance"), already free of secrets;
+        # kept apart from ``message`` so a final message can be rebuilt after retries.
+        self.detail = detail
 
 
 class Adapter(Protocol):

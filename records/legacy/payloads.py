@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from records.api.serializers import iso
 from records.analysis.legacy import legacy_geo_data, legacy_item_scores
+from records.api.serializers import iso
 from records.models import Stage, Status
 
 # v1 status (and stage while running) -> the legacy `status` string.

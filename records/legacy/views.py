@@ -7,12 +7,12 @@ import uuid
 
 import orjson
 from django.http import JsonResponse
+from rest_framework.views import APIView
 
 from records.api.serializers import STATUS_FIELDS
 from records.legacy.payloads import legacy_item, legacy_status_body
 from records.models import TERMINAL_STATUSES, Answer, ResultDocument, TestRecord
 from records.reports import answer_item
-from rest_framework.views import APIView
 
 
 class LegacyView(APIView):

@@ -66,16 +66,15 @@ def test_bad_start_is_400_naming_the_field(api_client, payload, field):
 
 
 def test_malformed_json_is_400(api_client):
-    response = api_client.post(
-        "/api/v1/executions/", "{not json", content_type="application/json"
-    )
+    response = api_client.post("/api/v1/executions/", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]
 
 
 def test_status_poll_is_one_query_with_plain_strings(api_client):
-    record = TestRecordFactory(status="running", stage="ai_fetching", progress=40, total_tasks=5,
-                               completed_tasks=2)
+    record = TestRecordFactory(
+        status="running", stage="ai_fetching", progress=40, total_tasks=5, completed_tasks=2
+    )
     with CaptureQueriesContext(connection) as queries:
         response = api_client.get(status_url(record.execution_id))
     assert len(queries) == 1
@@ -132,7 +131,9 @@ def test_another_users_run_is_404_everywhere(user, other_user, api_client):
     record = TestRecordFactory(owner=user)
     api_client.force_authenticate(other_user)
     for suffix in ("", "status/", "results/", "answers/"):
-        assert api_client.get(f"/api/v1/executions/{record.execution_id}/{suffix}").status_code == 404
+        assert (
+            api_client.get(f"/api/v1/executions/{record.execution_id}/{suffix}").status_code == 404
+        )
     assert api_client.post(f"/api/v1/executions/{record.execution_id}/cancel/").status_code == 404
     api_client.force_authenticate(None)
     assert api_client.get(status_url(record.execution_id)).status_code == 404
@@ -171,7 +172,11 @@ def test_anonymous_history_is_empty(api_client):
 def test_history_filters_by_status_brand_and_date(user, user_client):
     done = TestRecordFactory(owner=user, status="completed", stage="completed", progress=100)
     TestRecordFactory(owner=user, brand_name="其他品牌")
-    ids = lambda q: [r["execution_id"] for r in user_client.get(f"/api/v1/executions/?{q}").json()["results"]]  # noqa: E731
+
+    def ids(query):
+        response = user_client.get(f"/api/v1/executions/?{query}")
+        return [r["execution_id"] for r in response.json()["results"]]
+
     assert ids("status=completed") == [str(done.execution_id)]
     assert len(ids("brand=华夏良子")) == 1
     assert len(ids("created_after=2000-01-01T00:00:00Z")) == 2
@@ -223,7 +228,11 @@ def test_full_run_through_the_api(api_client, django_capture_on_commit_callbacks
         ]
     run_worker()
     status = api_client.get(status_url(execution_id)).json()
-    assert (status["status"], status["progress"], status["is_completed"]) == ("completed", 100, True)
+    assert (status["status"], status["progress"], status["is_completed"]) == (
+        "completed",
+        100,
+        True,
+    )
     assert Answer.objects.filter(record__execution_id=execution_id).count() == 2
 
     gz = api_client.get(
@@ -237,9 +246,12 @@ def test_full_run_through_the_api(api_client, django_capture_on_commit_callbacks
     assert plain.json() == report
     assert report["execution_id"] == execution_id
     assert len(report["items"]) == 2
-    assert api_client.get(
-        f"/api/v1/executions/{execution_id}/results/", HTTP_IF_NONE_MATCH=gz["ETag"]
-    ).status_code == 304
+    assert (
+        api_client.get(
+            f"/api/v1/executions/{execution_id}/results/", HTTP_IF_NONE_MATCH=gz["ETag"]
+        ).status_code
+        == 304
+    )
 
 
 def test_results_of_a_running_execution_are_a_live_partial_view(api_client):
@@ -268,3 +280,20 @@ def test_schema_and_offline_docs_are_served(api_client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content
+
+
+def test_retry_endpoint_starts_a_new_attempt(api_client):
+    record = TestRecordFactory(status="failed", stage="failed", progress=100)
+    response = api_client.post(f"/api/v1/executions/{record.execution_id}/retry/")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["retry_of"] == str(record.execution_id)
+    assert body["source"] == "retry" and body["status"] == "queued"
+    assert response["Location"].endswith(f"/api/v1/executions/{body['execution_id']}/")
+
+
+def test_retry_of_a_completed_run_is_409(api_client):
+    record = TestRecordFactory(status="completed", stage="completed", progress=100)
+    response = api_client.post(f"/api/v1/executions/{record.execution_id}/retry/")
+    assert response.status_code == 409
+    assert "completed" in response.json()["error"]

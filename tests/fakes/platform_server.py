@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -110,6 +111,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-cased names
     body: Any  # parsed JSON, or the raw text when it is not JSON
     behaviour: Behaviour
+    client_port: int  # the same for requests sharing a connection
     started: float  # time.monotonic()
     finished: float = 0.0
 
@@ -257,22 +259,32 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         behaviour = self._choose(state, headers, model, prefix)
         record = RecordedRequest(
-            path, prefix.strip("/"), protocol, model, headers, body, behaviour, started
+            path,
+            prefix.strip("/"),
+            protocol,
+            model,
+            headers,
+            body,
+            behaviour,
+            self.client_address[1],
+            started,
         )
         self._enter(state, prefix)
+        # Leave and record before answering: once the client has the answer it may send the
+        # next request, which must not overlap this one in the in-flight count.
+        delay = state.latency + behaviour.seconds
+        interrupted = bool(delay) and state.stopping.wait(delay)
+        self._leave(state, prefix)
+        with state.lock:
+            state.requests.append(replace(record, finished=time.monotonic()))
+        if interrupted:
+            self.close_connection = True
+            return
+        status, response_headers, payload = _respond(protocol, behaviour, model, record)
         try:
-            delay = state.latency + behaviour.seconds
-            if delay and state.stopping.wait(delay):
-                self.close_connection = True
-                return
-            status, response_headers, payload = _respond(protocol, behaviour, model, record)
             self._send(status, payload, response_headers)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (its timeout); nothing to answer
-        finally:
-            self._leave(state, prefix)
-            with state.lock:
-                state.requests.append(replace(record, finished=time.monotonic()))
+            self.close_connection = True  # the client gave up (its timeout)
 
     def _choose(self, state: _State, headers: dict[str, str], model: str, prefix: str) -> Behaviour:
         if "x-fake-behaviour" in headers:
@@ -450,6 +462,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"fake AI platform on {server.base_url} (latency {args.latency_ms:g} ms)")
         for name, value in server.environ().items():
             print(f"export {name}={value}")
+        sys.stdout.flush()  # a parent process reads the base URL from the first line
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

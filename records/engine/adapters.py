@@ -1,0 +1,49 @@
+"""The registry of real platforms: which adapter class speaks to which platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+import httpx
+
+from records.engine.config import PlatformConfig
+from records.engine.gemini import GeminiAdapter
+from records.engine.http_adapter import HTTPAdapter
+from records.engine.openai_compat import OpenAICompatAdapter
+
+ADAPTER_CLASSES: Mapping[str, type[HTTPAdapter]] = MappingProxyType(
+    {
+        "deepseek": OpenAICompatAdapter,
+        "doubao": OpenAICompatAdapter,
+        "qwen": OpenAICompatAdapter,
+        "kimi": OpenAICompatAdapter,
+        "zhipu": OpenAICompatAdapter,
+        "chatgpt": OpenAICompatAdapter,
+        "gemini": GeminiAdapter,
+        "wenxin": OpenAICompatAdapter,
+    }
+)
+
+
+def build_adapter(
+    platform: str, config: PlatformConfig, client: httpx.Client | None = None
+) -> HTTPAdapter:
+    """The adapter for ``platform``; raises ``ValueError`` for a platform we cannot call."""
+    try:
+        adapter_class = ADAPTER_CLASSES[platform]
+    except KeyError:
+        raise ValueError(f"no adapter for platform {platform!r}") from None
+    if config.platform != platform:
+        raise ValueError(f"config for {config.platform!r} given for platform {platform!r}")
+    return adapter_class(config, client=client)
+
+
+def build_adapters(
+    configs: Mapping[str, PlatformConfig],
+    platforms: Iterable[str],
+    *,
+    client: httpx.Client | None = None,
+) -> dict[str, HTTPAdapter]:
+    """One adapter per platform, optionally sharing one HTTP client."""
+    return {platform: build_adapter(platform, configs[platform], client) for platform in platforms}

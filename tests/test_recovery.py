@@ -1,0 +1,148 @@
+"""Reaping lost runs, retrying only missing calls, and de-duplicating re-sent starts."""
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from records import services
+from records.engine.base import PlatformError, Reply
+from records.models import Answer, TestRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def start(owner=None, **kwargs):
+    data = services.clean_brand_test_input(
+        brand="华夏良子",
+        competitors=["良子健身"],
+        questions=["北京中医推拿哪家好？", "{brandName}怎么样？"],
+        platforms=["demo"],
+        repeats=1,
+    )
+    return services.start_brand_test(owner=owner, data=data, **kwargs)
+
+
+def half_done_run() -> TestRecord:
+    """A running execution with 2 of 3 calls answered (one failed) and a stale heartbeat."""
+    record = start().record
+    services.claim_brand_test(execution_id=record.execution_id)
+    first, second, _ = services.pending_calls(record)
+    services.record_answer(
+        record_id=record.pk, call=first, reply=Reply(text="1. 华夏良子"), error=None
+    )
+    services.record_answer(
+        record_id=record.pk, call=second, reply=None, error=PlatformError("timeout", "slow")
+    )
+    TestRecord.objects.filter(pk=record.pk).update(
+        heartbeat_at=timezone.now() - timezone.timedelta(seconds=600)
+    )
+    return record
+
+
+def test_reap_stale_marks_lost_runs_failed_and_keeps_answers(capsys):
+    record = half_done_run()
+    fresh = start(device_id="other").record
+    services.claim_brand_test(execution_id=fresh.execution_id)
+
+    call_command("reap_stale", "--older-than", "300")
+
+    record.refresh_from_db()
+    assert (record.status, record.error_type, record.progress) == ("failed", "worker_lost", 100)
+    assert "1 of 3 answers are kept" in record.error
+    assert record.answers.count() == 2
+    assert TestRecord.objects.get(pk=fresh.pk).status == "running"
+    assert f"reaped {record.execution_id}" in capsys.readouterr().out
+
+
+def test_reap_stale_threshold_override_leaves_fresh_runs_alone():
+    record = half_done_run()
+    call_command("reap_stale", "--older-than", "3600")
+    assert TestRecord.objects.get(pk=record.pk).status == "running"
+
+
+def test_retry_copies_successes_and_runs_only_the_missing_calls(run_worker):
+    record = half_done_run()
+    services.reap_stale_brand_tests(older_than_seconds=300)
+    record.refresh_from_db()
+
+    attempt = services.retry_brand_test(record=record)
+
+    assert attempt.source == "retry" and attempt.retry_of == record
+    assert attempt.completed_tasks == 1 and attempt.status == "queued"
+    # The failed call and the never-asked call; not the successful one.
+    assert {c.key for c in services.pending_calls(attempt)} == {
+        (1, "华夏良子", "demo", 0),
+        (1, "良子健身", "demo", 0),
+    }
+    run_worker()
+    attempt.refresh_from_db()
+    assert attempt.status == "completed"
+    assert attempt.answers.count() == 3
+    kept = attempt.answers.get(question_index=0)
+    assert kept.text == "1. 华夏良子"  # reused, not asked again
+    assert record.answers.count() == 2  # the original keeps its own answers
+
+
+def test_retry_of_a_running_or_completed_run_is_refused():
+    record = start().record
+    with pytest.raises(services.InvalidTransition):
+        services.retry_brand_test(record=record)
+
+
+def test_same_idempotency_key_returns_the_same_execution(user):
+    first = start(owner=user, idempotency_key="abc")
+    again = start(owner=user, idempotency_key="abc")
+    assert first.created and not again.created
+    assert again.record.pk == first.record.pk
+    assert TestRecord.objects.count() == 1
+
+
+def test_same_payload_resent_within_a_minute_is_the_same_execution():
+    first = start(device_id="device-1").record
+    again = start(device_id="device-1").record
+    other_device = start(device_id="device-2").record
+    assert again.pk == first.pk
+    assert other_device.pk != first.pk
+
+
+def test_same_payload_after_the_window_is_a_new_execution():
+    first = start(device_id="device-1").record
+    TestRecord.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - timezone.timedelta(seconds=61)
+    )
+    assert start(device_id="device-1").record.pk != first.pk
+
+
+def test_anonymous_callers_without_a_device_are_never_merged():
+    assert start().record.pk != start().record.pk
+
+
+def test_api_idempotent_start(api_client):
+    payload = {"brand": "华夏良子", "questions": ["推拿哪家好？"], "platforms": ["demo"]}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "k-1", "HTTP_X_DEVICE_ID": "dev"}
+    one = api_client.post("/api/v1/executions/", payload, format="json", **headers)
+    two = api_client.post("/api/v1/executions/", payload, format="json", **headers)
+    assert one.json()["execution_id"] == two.json()["execution_id"]
+    assert Answer.objects.count() == 0 and TestRecord.objects.count() == 1
+
+
+def test_run_brand_test_command_shows_progress_and_summary(capsys, transactional_db):
+    call_command(
+        "run_brand_test",
+        "--brand", "华夏良子",
+        "--competitor", "良子健身",
+        "--question", "北京中医推拿哪家好？",
+        "--platform", "demo",
+        "--repeats", "2",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "2/2" in out and "100%" in out
+    assert "华夏良子: completed" in out
+    assert "answers: 2 succeeded, 0 failed, 2 planned" in out
+
+
+def test_run_brand_test_command_names_bad_options():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--platform: Unknown platform 'nope'"):
+        call_command("run_brand_test", "--brand", "x", "--platform", "nope")
