@@ -254,3 +254,38 @@ class ResultDocument(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.record_id} ({self.size} bytes)"
+
+
+class BrandScore(models.Model):
+    """Materialised scores of one brand on one platform (platform '' = overall) in a run."""
+
+    record = models.ForeignKey(TestRecord, on_delete=models.CASCADE, related_name="scores")
+    brand = models.CharField(max_length=100)
+    platform = models.CharField(max_length=30, blank=True, help_text="Blank for overall.")
+    is_main_brand = models.BooleanField(default=False)
+    mention_rate = models.FloatField(null=True, blank=True)
+    mention_rate_se = models.FloatField(null=True, blank=True)
+    mrr = models.FloatField(null=True, blank=True)
+    top1_rate = models.FloatField(null=True, blank=True)
+    avg_rank = models.FloatField(null=True, blank=True)
+    avg_rank_n = models.PositiveIntegerField(default=0)
+    share_of_voice = models.FloatField(null=True, blank=True)
+    nss = models.FloatField(null=True, blank=True)
+    nss_n = models.PositiveIntegerField(default=0)
+    visibility_score = models.FloatField(null=True, blank=True)
+    coverage = models.FloatField(null=True, blank=True)
+    components = models.JSONField(default=dict, blank=True)
+    scoring_version = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["record", "-is_main_brand", "brand", "platform"]
+        constraints = [
+            # One row per run x brand x platform; also serves "scores of a run".
+            models.UniqueConstraint(
+                fields=["record", "brand", "platform"], name="brandscore_unique_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand}@{self.platform or 'overall'}: {self.visibility_score}"

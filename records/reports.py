@@ -1,18 +1,67 @@
-"""The results document: built once when a run finishes, stored gzip-compressed."""
+"""Analysis of stored answers and the results document built from it.
+
+Each answer is analysed when it is stored (``Analyser``); when a run finishes its scores are
+materialised (``BrandScore``) and the report is built once and stored gzip-compressed
+(``ResultDocument``). Everything here is recomputable from stored answer text (re-analyse).
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from django.utils import timezone
 
-from records.models import Answer, AnswerStatus, ResultDocument, TestRecord
+from records.analysis import (
+    SCORING_VERSION,
+    BrandSpec,
+    analyse_answer,
+    context_words_from_questions,
+    score_execution,
+)
+from records.analysis.legacy import legacy_brand_scores, legacy_competitive_analysis
+from records.models import Answer, AnswerStatus, BrandScore, ResultDocument, TestRecord
 
-REPORT_SCHEMA_VERSION = "1"
+REPORT_SCHEMA_VERSION = "2"
+TOP_DOMAINS = 20
+
+
+class Analyser:
+    """Analyses answers of one execution (its brands, aliases and category words)."""
+
+    def __init__(self, record: TestRecord) -> None:
+        self.brands = brand_specs(record)
+        self.context_words = context_words_from_questions(
+            record.questions, [b.name for b in self.brands]
+        )
+
+    def analyse(self, text: str, sources: list[dict] | None = None) -> dict[str, Any]:
+        if not text.strip():
+            return {}
+        return analyse_answer(
+            text, self.brands, sources=sources or [], context_words=self.context_words
+        )
+
+
+def brand_specs(record: TestRecord) -> list[BrandSpec]:
+    """The tracked brands, main first; ``brand_aliases`` maps a brand to
+    ``{"aliases": [...], "domains": [...], "safe": bool}``."""
+    specs = []
+    for name in [record.brand_name, *record.competitor_brands]:
+        extra = (record.brand_aliases or {}).get(name) or {}
+        specs.append(
+            BrandSpec(
+                name=name,
+                aliases=tuple(extra.get("aliases", ())),
+                domains=tuple(extra.get("domains", ())),
+                safe_aliases=bool(extra.get("safe", False)),
+            )
+        )
+    return specs
 
 
 def answer_item(record: TestRecord, answer: Answer) -> dict[str, Any]:
@@ -39,27 +88,215 @@ def answer_item(record: TestRecord, answer: Answer) -> dict[str, Any]:
     }
 
 
-def build_summary(record: TestRecord, answers: list[Answer]) -> dict[str, Any]:
-    """Counts per platform and overall; small enough to live on the execution row."""
-    per_platform: dict[str, dict[str, int]] = defaultdict(lambda: {"succeeded": 0, "failed": 0})
+def _valid(answer: Answer) -> bool:
+    return answer.status == AnswerStatus.SUCCESS and bool(answer.text.strip())
+
+
+def build_scores(record: TestRecord, answers: list[Answer]) -> dict[str, Any]:
+    """METRICS.md scores per brand, per platform and overall."""
+    brands = [record.brand_name, *record.competitor_brands]
+    return score_execution(
+        [
+            {
+                "platform": a.platform,
+                # {brandName} questions are one question per substituted brand: their own cell.
+                "question_index": _cell_index(record, a),
+                "run_index": a.run_index,
+                "valid": _valid(a) and bool(a.analysis),
+                "analysis": a.analysis or None,
+            }
+            for a in answers
+        ],
+        brands,
+        record.platforms,
+    )
+
+
+def _cell_index(record: TestRecord, answer: Answer) -> int:
+    brands = [record.brand_name, *record.competitor_brands]
+    offset = brands.index(answer.brand) if answer.brand in brands else 0
+    return answer.question_index * (len(brands) + 1) + offset
+
+
+def build_summary(
+    record: TestRecord, answers: list[Answer], scores: dict[str, Any]
+) -> dict[str, Any]:
+    """Counts and headline scores; small enough to live on the execution row."""
+    per_platform: dict[str, dict[str, Any]] = defaultdict(lambda: {"succeeded": 0, "failed": 0})
     for answer in answers:
         key = "succeeded" if answer.status == AnswerStatus.SUCCESS else "failed"
         per_platform[answer.platform][key] += 1
+    main = scores["brands"][record.brand_name]
+    for platform, metrics in main["platforms"].items():
+        per_platform[platform]["visibility_score"] = _r(metrics["visibility_score"])
+        per_platform[platform]["mention_rate"] = _r(metrics["mention_rate"])
     succeeded = sum(p["succeeded"] for p in per_platform.values())
+    overall = main["overall"]
     return {
         "total_tasks": record.total_tasks,
         "answered": len(answers),
         "succeeded": succeeded,
         "failed": len(answers) - succeeded,
         "coverage": round(succeeded / record.total_tasks, 4) if record.total_tasks else None,
-        "platforms": {p: dict(counts) for p, counts in sorted(per_platform.items())},
+        "platforms": {p: dict(v) for p, v in sorted(per_platform.items())},
         "synthetic": any(a.synthetic for a in answers),
-        "overall_score": None,
+        "overall_score": _r(overall["visibility_score"]),
+        "mention_rate": _r(overall["mention_rate"]),
+        "share_of_voice": _r(overall["share_of_voice"]),
+        "avg_rank": _r(overall["avg_rank"]),
+        "scoring_version": scores["scoring_version"],
     }
 
 
-def build_report(record: TestRecord, answers: list[Answer]) -> dict[str, Any]:
+def _r(value: float | None, digits: int = 2) -> float | None:
+    if value is None:
+        return None
+    return round(value * 100, digits) / 100 if abs(value) <= 1 else round(value, digits)
+
+
+def question_breakdown(record: TestRecord, answers: list[Answer]) -> list[dict[str, Any]]:
+    """Per asked question: how often each tracked brand was mentioned, and its mean rank."""
+    brands = [record.brand_name, *record.competitor_brands]
+    groups: dict[tuple[int, str], list[Answer]] = defaultdict(list)
+    for answer in answers:
+        groups[(answer.question_index, answer.brand)].append(answer)
+    rows = []
+    for (index, brand), group in sorted(groups.items()):
+        valid = [a for a in group if _valid(a) and a.analysis]
+        per_brand = {}
+        for name in brands:
+            entries = [a.analysis["brands"][name] for a in valid]
+            ranks = [e["rank"] for e in entries if e["mentioned"] and e["rank"] is not None]
+            per_brand[name] = {
+                "mentioned": sum(e["mentioned"] for e in entries),
+                "mention_rate": round(sum(e["mentioned"] for e in entries) / len(entries), 4)
+                if entries
+                else None,
+                "avg_rank": round(sum(ranks) / len(ranks), 2) if ranks else None,
+                "avg_rank_n": len(ranks),
+            }
+        rows.append(
+            {
+                "question_index": index,
+                "question": group[0].question,
+                "brand": brand or record.brand_name,
+                "answers": len(valid),
+                "attempted": len(group),
+                "brands": per_brand,
+            }
+        )
+    return rows
+
+
+def competitor_comparison(record: TestRecord, scores: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every tracked brand's overall scores side by side, best visibility first."""
+    rows = []
+    for name, data in scores["brands"].items():
+        overall = data["overall"]
+        rows.append(
+            {
+                "brand": name,
+                "is_main_brand": name == record.brand_name,
+                "visibility_score": overall["visibility_score"],
+                "mention_rate": overall["mention_rate"],
+                "mrr": overall["mrr"],
+                "share_of_voice": overall["share_of_voice"],
+                "avg_rank": overall["avg_rank"],
+                "avg_rank_n": overall["avg_rank_n"],
+                "sentiment_score": overall["sentiment_score"],
+            }
+        )
+    return sorted(rows, key=lambda r: -(r["visibility_score"] or 0))
+
+
+def top_cited_domains(answers: list[Answer]) -> list[dict[str, Any]]:
+    """The domains the answers cite most, with who owns them."""
+    counts: Counter[str] = Counter()
+    owners: dict[str, tuple[str, str | None]] = {}
+    cited_in = 0
+    for answer in answers:
+        citations = (answer.analysis or {}).get("citations") or []
+        domains = {c["domain"] for c in citations if c.get("domain")}
+        cited_in += bool(domains)
+        for citation in citations:
+            if citation.get("domain"):
+                owners.setdefault(
+                    citation["domain"], (citation.get("owner"), citation.get("owner_brand"))
+                )
+        counts.update(domains)
+    valid = sum(1 for a in answers if _valid(a))
+    return [
+        {
+            "domain": domain,
+            "answers": count,
+            "citation_rate": round(count / valid, 4) if valid else None,
+            "owner": owners[domain][0],
+            "owner_brand": owners[domain][1],
+        }
+        for domain, count in counts.most_common(TOP_DOMAINS)
+    ]
+
+
+def legacy_sections(
+    record: TestRecord, answers: list[Answer], summary: dict[str, Any]
+) -> dict[str, Any]:
+    """The finished-run fields the legacy mini-program reads at top level."""
+    valid = [a for a in answers if _valid(a) and a.analysis]
+    brand_of = lambda a: a.brand or record.brand_name  # noqa: E731
+    brand_scores = legacy_brand_scores(
+        [(brand_of(a), a.analysis) for a in valid], record.brand_name, record.competitor_brands
+    )
+    competitive = legacy_competitive_analysis(
+        [{"brand": brand_of(a), "platform": a.platform, "analysis": a.analysis} for a in valid],
+        record.brand_name,
+        record.competitor_brands,
+    )
+    negative: dict[str, dict[str, Any]] = {}
+    recommended: Counter[str] = Counter()
+    for answer in valid:
+        entries = answer.analysis["brands"]
+        main = entries.get(record.brand_name) or {}
+        for name, entry in entries.items():
+            if entry.get("mentioned") and entry.get("rank") == 1:
+                recommended[name] += 1
+        if (main.get("sentiment") or {}).get("label") == "negative":
+            for citation in answer.analysis.get("citations") or []:
+                item = negative.setdefault(
+                    citation["url"],
+                    {
+                        "url": citation["url"],
+                        "site_name": citation.get("site_name") or citation["domain"],
+                        "domain": citation["domain"],
+                        "platforms": [],
+                        "count": 0,
+                    },
+                )
+                item["count"] += 1
+                if answer.platform not in item["platforms"]:
+                    item["platforms"].append(answer.platform)
+    main_scores = brand_scores.get(record.brand_name) or {}
+    return {
+        "brand_scores": brand_scores,
+        "competitive_analysis": competitive,
+        "negative_sources": sorted(negative.values(), key=lambda n: -n["count"]),
+        "recommendation_data": {
+            "top_recommended": [
+                {"brand": brand, "first_place_answers": count}
+                for brand, count in recommended.most_common()
+            ],
+            "answers": len(valid),
+        },
+        "quality_score": main_scores.get("overallScore"),
+        "overall_score": summary["overall_score"],
+    }
+
+
+def build_report(
+    record: TestRecord, answers: list[Answer], scores: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The whole results document for an execution."""
+    scores = scores if scores is not None else build_scores(record, answers)
+    summary = build_summary(record, answers, scores)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "execution_id": str(record.execution_id),
@@ -68,10 +305,47 @@ def build_report(record: TestRecord, answers: list[Answer]) -> dict[str, Any]:
         "questions": record.questions,
         "platforms": record.platforms,
         "repeats": record.repeats,
+        "synthetic": summary["synthetic"],
         "generated_at": timezone.now().isoformat(),
-        "summary": build_summary(record, answers),
+        "summary": summary,
+        "scores": scores,
+        "question_breakdown": question_breakdown(record, answers),
+        "competitor_comparison": competitor_comparison(record, scores),
+        "top_cited_domains": top_cited_domains(answers),
+        "legacy": legacy_sections(record, answers, summary),
         "items": [answer_item(record, a) for a in answers],
     }
+
+
+def score_rows(record: TestRecord, scores: dict[str, Any]) -> Iterable[BrandScore]:
+    """BrandScore rows for every brand x (platform, overall)."""
+    for brand, data in scores["brands"].items():
+        for platform, metrics in [("", data["overall"]), *data["platforms"].items()]:
+            yield BrandScore(
+                record=record,
+                brand=brand,
+                platform=platform,
+                is_main_brand=brand == record.brand_name,
+                mention_rate=metrics["mention_rate"],
+                mention_rate_se=metrics["mention_rate_se"],
+                mrr=metrics["mrr"],
+                top1_rate=metrics["top1_rate"],
+                avg_rank=metrics["avg_rank"],
+                avg_rank_n=metrics["avg_rank_n"],
+                share_of_voice=metrics["share_of_voice"],
+                nss=metrics["nss"],
+                nss_n=metrics["nss_n"],
+                visibility_score=metrics["visibility_score"],
+                coverage=metrics["coverage"]["rate"],
+                components=metrics["components"] or {},
+                scoring_version=scores["scoring_version"],
+            )
+
+
+def store_scores(record: TestRecord, scores: dict[str, Any]) -> None:
+    """Replace an execution's materialised scores."""
+    BrandScore.objects.filter(record=record).delete()
+    BrandScore.objects.bulk_create(score_rows(record, scores))
 
 
 def encode_report(report: dict[str, Any]) -> tuple[bytes, str, int]:
@@ -89,3 +363,6 @@ def store_report(record: TestRecord, report: dict[str, Any]) -> ResultDocument:
         defaults={"body_gzip": body_gzip, "etag": etag, "size": size, "created_at": timezone.now()},
     )
     return document
+
+
+__all__ = ["SCORING_VERSION", "Analyser", "build_report", "store_report", "store_scores"]

@@ -37,6 +37,7 @@ from records.models import (
     TestRecord,
 )
 from records.platforms import available_platforms, build_adapters, canonical_platform
+from records.reports import Analyser, build_report, build_scores, store_report, store_scores
 
 logger = logging.getLogger(__name__)
 
@@ -285,8 +286,10 @@ def record_answer(
     error: PlatformError | None,
     retries: int = 0,
     started_at=None,
+    analysis: dict | None = None,
 ) -> bool:
-    """Store one call's answer and advance progress in one conditional UPDATE.
+    """Store one call's answer (with its analysis) and advance progress in one conditional
+    UPDATE.
 
     Returns False when the execution is no longer active (cancelled, finished, reaped): the
     answer is still kept (it was paid for, and a retry can reuse it) but the execution's state
@@ -304,6 +307,7 @@ def record_answer(
         "retries": retries,
         "started_at": started_at,
         "created_at": now,
+        "analysis": analysis or {},
     }
     if reply is not None:
         fields |= {
@@ -357,8 +361,6 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
 
     Returns None when the execution stopped being active meanwhile (cancelled or reaped).
     """
-    from records.reports import build_report, store_report
-
     now = timezone.now()
     if not TestRecord.objects.filter(pk=record_id, status=Status.RUNNING).update(
         stage=Stage.ANALYZING,
@@ -379,7 +381,8 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
     else:
         status, stage = Status.COMPLETED, Stage.COMPLETED
     error_type, error = summarise_failures(failed, all_failed=not succeeded)
-    report = build_report(record, answers)
+    scores = build_scores(record, answers)
+    report = build_report(record, answers, scores)
     with transaction.atomic():
         finished = TestRecord.objects.filter(pk=record_id, status=Status.RUNNING).update(
             status=status,
@@ -390,13 +393,15 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
             heartbeat_at=timezone.now(),
             error=error,
             error_type=error_type,
-            overall_score=report["summary"].get("overall_score"),
+            overall_score=report["summary"]["overall_score"],
             results_summary=report["summary"],
+            scoring_version=scores["scoring_version"],
             version=F("version") + 1,
         )
         if not finished:
             return None
         record.refresh_from_db()
+        store_scores(record, scores)
         store_report(record, report)
     logger.info("execution %s finished: %s", record.execution_id, status)
     return record
@@ -502,6 +507,7 @@ def run_pending_calls(record: TestRecord) -> bool:
         )
         for key, call in calls.items()
     ]
+    analyser = Analyser(record)
     beat_every = max(1.0, min(10.0, settings.BRANDTEST_STALE_AFTER / 6))
     last_beat = time.monotonic()
     with contextlib.closing(runner.run(cells)) as outcomes:
@@ -514,17 +520,22 @@ def run_pending_calls(record: TestRecord) -> bool:
                     heartbeat(record_id=record.pk)
                     last_beat = time.monotonic()
                 continue
-            if not store_outcome(record, calls[outcome.key], outcome):
+            if not store_outcome(record, calls[outcome.key], outcome, analyser):
                 logger.info("execution %s stopped being active", record.execution_id)
                 return False
             last_beat = time.monotonic()
     return True
 
 
-def store_outcome(record: TestRecord, call: PlannedCall, outcome: Outcome) -> bool:
-    """Record one runner outcome as an answer."""
+def store_outcome(
+    record: TestRecord, call: PlannedCall, outcome: Outcome, analyser: Analyser
+) -> bool:
+    """Record one runner outcome as an answer, analysed as it is stored."""
     elapsed = timezone.timedelta(seconds=max(0.0, time.monotonic() - outcome.started))
+    reply = outcome.reply
+    analysis = analyser.analyse(reply.text, reply.sources) if reply is not None else None
     return record_answer(
+        analysis=analysis,
         record_id=record.pk,
         call=call,
         reply=outcome.reply,

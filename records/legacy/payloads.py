@@ -48,7 +48,11 @@ def legacy_item(item: dict[str, Any], *, main_brand: str, competitors: list[str]
             "cited_sources": [],
             "interception": "",
         }
-    scores = legacy_item_scores(geo) if succeeded else dict.fromkeys(_SCORE_KEYS, 0)
+    scores = (
+        legacy_item_scores(analysis, brand, others)
+        if succeeded and analysis
+        else dict.fromkeys(_SCORE_KEYS, 0)
+    )
     latency = item.get("latency_ms")
     return {
         "brand": brand,

@@ -1,0 +1,337 @@
+"""Per-brand sentiment (METRICS.md §5): a Chinese+English lexicon and an optional LLM judge.
+
+The lexicon analyser reads the sentences that mention a brand (plus the brand-less sentences of
+a list item whose lead names it), handles negation (不推荐, not recommended), contrast (但是,
+不过, however: the clause after weighs twice) and comparison (A 不如 B, A is better than B), and
+keeps every cue's offsets as evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+LABEL_SCORES = {"positive": 1, "neutral": 0, "negative": -1, "mixed": 0}
+JUDGE_PROMPT_VERSION = "sentiment-judge-1"
+
+_POSITIVE_ZH = """
+推荐 首选 值得 值得推荐 值得信赖 值得一试 专业 正规 靠谱 可靠 口碑好 口碑不错 口碑佳
+口碑很好 好评 好评如潮 好评率高 广受好评 性价比高 性价比很高 性价比突出 高性价比
+物美价廉 实惠 划算 亲民 优秀 出色 出众 卓越 领先 顶尖 一流 顶级 最佳 最好 很好
+挺好 较好 更好 良好 不错 很棒 优质 满意 舒适 舒服 放心 信赖 认可 正宗 热门 知名
+老字号 经典 稳定 流畅 耐用 好用 亮眼 强大 最强 很强 更强 突出 贴心 周到 干净 整洁
+到位 精湛 扎实 人气高 受欢迎 毫不逊色 不输 不贵 不差 无可挑剔 省心 高效 有效 效果好
+效果明显 效果显著 技术好 手法好 服务好 体验好 温馨 惊艳 出彩 优越 闭眼入
+""".split()
+_NEGATIVE_ZH = """
+不推荐 不建议 不太推荐 慎选 谨慎选择 避坑 避雷 踩雷 踩坑 有坑 坑人 被坑 翻车 差评
+投诉 口碑差 口碑一般 口碑下滑 一般般 较差 很差 太差 比较差 差劲 质量差 服务差 态度差
+体验差 效果差 做工差 售后差 糟糕 失望 不满 不好 缺点 不足 短板 槽点 问题较多
+质量问题 有问题 偏贵 较贵 太贵 很贵 比较贵 昂贵 价格贵 价格偏高 价格较高 偏高 溢价
+智商税 割韭菜 虚标 虚假 夸大 劣质 过时 落后 卡顿 发热 发烫 广告多 推销 强制消费
+乱收费 隐形消费 不如 逊色 不稳定 不专业 参差不齐 良莠不齐 一言难尽 下滑 不值 不划算
+不舒服 排队久 嘈杂 老旧 缩水 争议
+""".split()
+_POSITIVE_EN = (
+    "best", "better", "great", "excellent", "outstanding", "superb", "good", "recommend",
+    "recommended", "favorite", "favourite", "reliable", "comfortable", "durable", "popular",
+    "impressive", "solid", "ideal", "perfect", "love", "loved", "well-made", "worth it",
+    "worth the money", "value for money", "great value", "highly rated", "highly recommended",
+    "stands out", "standout", "praised", "trusted", "affordable", "smooth", "responsive",
+    "versatile", "supportive", "excels", "top-rated", "top pick", "top choice", "fan favorite",
+    "well-reviewed",
+)  # fmt: skip
+_NEGATIVE_EN = (
+    "bad", "poor", "worst", "avoid", "overpriced", "expensive", "pricey", "disappointing",
+    "disappointed", "uncomfortable", "mediocre", "subpar", "unreliable", "flimsy", "cheaply made",
+    "issues", "problems", "complaints", "drawback", "drawbacks", "downside", "downsides",
+    "not recommended", "wouldn't recommend", "would not recommend", "do not recommend",
+    "don't recommend", "falls short", "fall short", "wears out", "wear out", "breaks down",
+    "lacks", "lacking", "inconsistent", "outdated", "scam", "defects", "worse", "inferior",
+)  # fmt: skip
+# Cues that already carry their own negation; a preceding negator does not flip them again.
+_SELF_NEGATED = re.compile(r"^(?:不|没|无|毫不|not |wouldn't|would not|do not|don't)")
+_NEGATOR_ZH = re.compile(r"(?:不|没有|没|未|别|并非|绝非)(?:太|够|是很|是|怎么|算|那么|很|大|会)?$")
+_NEGATOR_EN = re.compile(
+    r"(?<![a-z])(?:not|no|never|hardly|barely|isn't|aren't|wasn't|don't|doesn't|didn't|won't|"
+    r"wouldn't|can't|cannot)(?:\s+(?!only\b|doubt\b)[a-z'-]+){0,2}\s+$"
+)
+_CONTRAST = re.compile(
+    r"(?<!不)但(?!凡)是?|不过|然而|可是|只是|(?<![a-z])(?:but(?! also)|however|yet)(?![a-z])"
+)
+_CONCESSIVE = re.compile(r"虽然|虽|尽管|(?<![a-z])(?:although|even though|though)(?![a-z])")
+_SENTENCE_END = re.compile(r"[。!?;\n]+|\.(?=\s|$)")
+_CLAUSE_END = re.compile(r"[,:，]")
+# Comparison pivots: inherent polarity of the left side (0 = take it from the clause's cues).
+_PIVOTS = re.compile(
+    r"不如|逊色于|逊于|优于|胜过|强于|(?<!相)比(?!较|如|例|赛|拼)|(?<![a-z])than(?![a-z])"
+)
+_PIVOT_POLARITY = {"不如": -1, "逊色于": -1, "逊于": -1, "优于": 1, "胜过": 1, "强于": 1}
+
+
+def _lexicon_pattern() -> tuple[re.Pattern[str], dict[str, int]]:
+    polarity = {word: 1 for word in (*_POSITIVE_ZH, *_POSITIVE_EN)}
+    polarity |= {word: -1 for word in (*_NEGATIVE_ZH, *_NEGATIVE_EN)}
+    alternatives = []
+    for word in sorted(polarity, key=len, reverse=True):
+        body = re.escape(word)
+        if word[0].isascii():
+            body = r"(?<![a-z])" + body
+        if word[-1].isascii():
+            body += r"(?![a-z])"
+        alternatives.append(body)
+    # 一般 is negative only at the end of a clause ("效果一般。"), not in "一般来说".
+    alternatives.append(r"一般(?=[,。!?;\s]|$)")
+    polarity["一般"] = -1
+    return re.compile("|".join(alternatives)), polarity
+
+
+_LEXICON, _POLARITY = _lexicon_pattern()
+
+
+@dataclass(slots=True)
+class Cue:
+    """One sentiment cue in the text, after negation, with its contrast weight."""
+
+    start: int
+    end: int
+    polarity: int
+    weight: float
+
+
+def split_sentences(norm: str) -> list[tuple[int, int]]:
+    """Sentence spans of the (normalised) text."""
+    spans = []
+    start = 0
+    for m in _SENTENCE_END.finditer(norm):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(norm):
+        spans.append((start, len(norm)))
+    return [(s, e) for s, e in spans if norm[s:e].strip()]
+
+
+def _weights(norm: str, start: int, end: int) -> list[tuple[int, float]]:
+    """(position, weight) breakpoints: text after a contrast (or a concession's clause) weighs 2."""
+    contrast = _CONTRAST.search(norm, start, end)
+    if contrast:
+        return [(start, 1.0), (contrast.end(), 2.0)]
+    concession = _CONCESSIVE.search(norm, start, end)
+    if concession:
+        comma = _CLAUSE_END.search(norm, concession.end(), end)
+        if comma:
+            return [(start, 1.0), (comma.end(), 2.0)]
+    return [(start, 1.0)]
+
+
+def find_cues(norm: str, start: int, end: int) -> list[Cue]:
+    """Lexicon cues in ``norm[start:end]`` with negation and contrast applied."""
+    breakpoints = _weights(norm, start, end)
+    cues = []
+    for m in _LEXICON.finditer(norm, start, end):
+        word = m.group()
+        polarity = _POLARITY.get(word, -1)
+        cue_start = m.start()
+        if not _SELF_NEGATED.match(word):
+            clause_start = max(start, m.start() - 30)
+            before = norm[clause_start : m.start()]
+            before = re.split(r"[,:，]", before)[-1]
+            negator = _NEGATOR_ZH.search(before) or _NEGATOR_EN.search(before)
+            if negator:
+                polarity = -polarity
+                cue_start = m.start() - (len(before) - negator.start())
+        weight = next(w for pos, w in reversed(breakpoints) if pos <= m.start())
+        cues.append(Cue(cue_start, m.end(), polarity, weight))
+    return cues
+
+
+def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    pos = start
+    for m in _CLAUSE_END.finditer(norm, start, end):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, end))
+    return spans
+
+
+def label_for(positive: float, negative: float) -> str:
+    """Label from weighted cue totals: one side must reach twice the other to win."""
+    if positive == 0 and negative == 0:
+        return "neutral"
+    if positive >= 2 * negative:
+        return "positive"
+    if negative >= 2 * positive:
+        return "negative"
+    return "mixed"
+
+
+def _attribute(
+    norm: str,
+    sentence: tuple[int, int],
+    mentions: list[tuple[int, int, str]],
+    scores: dict[str, list[tuple[Cue, int]]],
+) -> None:
+    """Credit each cue of one sentence to the brands it is about, with the polarity it has."""
+    cues = find_cues(norm, *sentence)
+    if not cues:
+        return
+    clauses = _clauses(norm, *sentence)
+    clause_brands = [
+        [(start, brand) for start, _, brand in mentions if cs <= start < ce] for cs, ce in clauses
+    ]
+    # Leading brand-less clauses ("在北京，华夏良子最好") are about the sentence's first brands.
+    current = {brand for _, brand in next(b for b in clause_brands if b)}
+    prior: set[str] = set()
+    seen = False
+    for (cs, ce), here in zip(clauses, clause_brands, strict=True):
+        in_clause = [cue for cue in cues if cs <= cue.start < ce]
+        if here:
+            # The subject of an earlier clause is the implicit left side of "不如" ("A：不如B").
+            prior = current if seen else set()
+            current = {b for _, b in here}
+            seen = True
+        pivot = _PIVOTS.search(norm, cs, ce) if in_clause else None
+        if pivot is not None:
+            left = {b for start, b in here if start < pivot.start()} or prior
+            right = {b for start, b in here if start >= pivot.end()} - left
+            inherent = _PIVOT_POLARITY.get(pivot.group(), 0)
+            others = [cue for cue in in_clause if not (cue.start <= pivot.start() < cue.end)]
+            if (left or right) and (inherent or others):
+                polarity = inherent or (1 if sum(c.polarity for c in others) > 0 else -1)
+                evidence = [Cue(pivot.start(), pivot.end(), polarity, 1.0)] if inherent else others
+                for brand in left:
+                    scores[brand].extend((cue, polarity) for cue in evidence)
+                for brand in right:
+                    scores[brand].extend((cue, -polarity) for cue in evidence)
+                continue
+        for brand in current:
+            scores[brand].extend((cue, cue.polarity) for cue in in_clause)
+
+
+def analyse_sentiment(
+    text: str,
+    norm: str,
+    mentions: Mapping[str, Sequence[tuple[int, int]]],
+    item_scopes: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+) -> dict[str, dict]:
+    """Lexicon sentiment for every mentioned brand.
+
+    ``mentions`` maps brand -> match spans; ``item_scopes`` maps brand -> extents of list items
+    whose lead names it, whose brand-less sentences (pros/cons bullets) are also about it.
+    """
+    flat = sorted((s, e, brand) for brand, spans in mentions.items() for s, e in spans)
+    scores: dict[str, list[tuple[Cue, int]]] = {brand: [] for brand in mentions if mentions[brand]}
+    for sentence in split_sentences(norm):
+        inside = [m for m in flat if sentence[0] <= m[0] < sentence[1]]
+        if inside:
+            _attribute(norm, sentence, inside, scores)
+            continue
+        owners = [
+            brand
+            for brand, scopes in (item_scopes or {}).items()
+            if brand in scores and any(s <= sentence[0] < e for s, e in scopes)
+        ]
+        if owners:
+            cues = find_cues(norm, *sentence)
+            for brand in owners:
+                scores[brand].extend((cue, cue.polarity) for cue in cues)
+    result = {}
+    for brand, credited in scores.items():
+        positive = sum(cue.weight for cue, sign in credited if sign > 0)
+        negative = sum(cue.weight for cue, sign in credited if sign < 0)
+        label = label_for(positive, negative)
+        seen: set[tuple[int, int]] = set()
+        evidence = []
+        for cue, _ in sorted(credited, key=lambda pair: pair[0].start):
+            if (cue.start, cue.end) not in seen:
+                seen.add((cue.start, cue.end))
+                evidence.append([cue.start, cue.end, text[cue.start : cue.end]])
+        result[brand] = {
+            "label": label,
+            "score": LABEL_SCORES[label],
+            "evidence": evidence,
+            "method": "lexicon",
+        }
+    return result
+
+
+def sentence_attitude(norm: str, offset: int) -> str:
+    """Overall tone of the sentence containing ``offset`` (for legacy cited-source attitude)."""
+    for start, end in split_sentences(norm):
+        if start <= offset < end:
+            cues = find_cues(norm, start, end)
+            positive = sum(c.weight for c in cues if c.polarity > 0)
+            negative = sum(c.weight for c in cues if c.polarity < 0)
+            label = label_for(positive, negative)
+            return label if label in {"positive", "negative"} else "neutral"
+    return "neutral"
+
+
+def judge_prompt(text: str, brand: str) -> str:
+    """The strict-JSON prompt of the LLM judge (version :data:`JUDGE_PROMPT_VERSION`)."""
+    return (
+        "You grade how an AI assistant's answer portrays one brand.\n"
+        f"Brand: {brand}\n"
+        "Answer:\n<answer>\n"
+        f"{text}\n"
+        "</answer>\n"
+        "Reply with ONLY one JSON object, no prose and no code fence:\n"
+        '{"label": "positive" | "neutral" | "negative" | "mixed", '
+        '"quotes": ["<exact text copied from the answer>", ...]}\n'
+        "Rules: judge only what the answer says about this brand; give 1-3 short quotes copied "
+        "character for character from the answer that justify the label; use "
+        '"neutral" with an empty list when the answer does not evaluate the brand.'
+    )
+
+
+def parse_judge_reply(reply: str, text: str) -> tuple[str, list[list]] | None:
+    """(label, evidence) from a judge reply, or None unless it is valid and every quote is real."""
+    body = reply.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, re.DOTALL)
+    if fenced:
+        body = fenced.group(1)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    label, quotes = data.get("label"), data.get("quotes", [])
+    if label not in LABEL_SCORES or not isinstance(quotes, list):
+        return None
+    if label != "neutral" and not quotes:
+        return None
+    evidence = []
+    for quote in quotes:
+        if not isinstance(quote, str) or not quote.strip():
+            return None
+        start = text.find(quote)
+        if start < 0:
+            return None
+        evidence.append([start, start + len(quote), quote])
+    return label, evidence
+
+
+def judge_sentiment(text: str, brand: str, ask: Callable[[str], str], model: str) -> dict | None:
+    """Ask an LLM judge for ``brand``'s sentiment in ``text``; None if the reply is rejected.
+
+    ``ask`` sends one prompt to the configured judge platform (at temperature 0) and returns the
+    reply text; its errors propagate. The reply is rejected unless it is strict JSON with a known
+    label and every quote is a verbatim substring of the answer.
+    """
+    parsed = parse_judge_reply(ask(judge_prompt(text, brand)), text)
+    if parsed is None:
+        return None
+    label, evidence = parsed
+    return {
+        "label": label,
+        "score": LABEL_SCORES[label],
+        "evidence": evidence,
+        "method": "llm_judge",
+        "model": model,
+        "prompt_version": JUDGE_PROMPT_VERSION,
+    }
