@@ -98,6 +98,8 @@ class TestRecord(models.Model):
         related_name="retries",
         help_text="The execution this attempt retries; its successful answers were reused.",
     )
+    # "<source file identity>:<row id>" of an imported legacy run; makes imports idempotent.
+    legacy_key = models.CharField(max_length=200, blank=True)
     # Who asked, for de-duplicating re-sent starts: "user:<id>", "device:<X-Device-ID>" or "".
     caller_key = models.CharField(max_length=150, blank=True)
     idempotency_key = models.CharField(max_length=200, blank=True)
@@ -157,6 +159,10 @@ class TestRecord(models.Model):
             ),
         ]
         constraints = [
+            # Re-importing a legacy file finds the runs it imported before.
+            models.UniqueConstraint(
+                fields=["legacy_key"], condition=~Q(legacy_key=""), name="record_unique_legacy_key"
+            ),
             # The same Idempotency-Key from the same caller always names one execution.
             models.UniqueConstraint(
                 fields=["caller_key", "idempotency_key"],
@@ -289,3 +295,20 @@ class BrandScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand}@{self.platform or 'overall'}: {self.visibility_score}"
+
+
+class WeChatAccount(models.Model):
+    """A mini-program user's WeChat identity (openid), linked to a Django user."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat"
+    )
+    openid = models.CharField(max_length=64, unique=True)
+    unionid = models.CharField(max_length=64, blank=True)
+    nickname = models.CharField(max_length=100, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"wechat:{self.openid}"
