@@ -6,6 +6,7 @@ database task backend). Production sets DJANGO_SECRET_KEY, DATABASE_URL and DJAN
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    # Refresh tokens are single use: /api/refresh-token blacklists the one it rotates.
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -136,7 +139,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA mmap_size=134217728;PRAGMA cache_size=-20000"
         ),
     }
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+    # Tests use a file too: an in-memory database's shared cache locks whole tables between
+    # threads, unlike the WAL file the service runs on.
+    # One file per test process, so concurrent runs never share (and delete) each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_db_{os.getpid()}.sqlite3")}
+else:
+    # One test database per test process here too (concurrent runs on one server).
+    DATABASES["default"]["TEST"] = {"NAME": f"test_brandtest_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -179,6 +188,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        # Authorization: Bearer <access token> from /api/login or /api/refresh-token.
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "records.api.pagination.StandardPagination",
@@ -188,7 +199,55 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "records.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # Both count only brand-test starts (v1 create, legacy start); polls are never throttled.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "records.api.throttles.StartCallerThrottle",
+        "records.api.throttles.StartIPThrottle",
+    ],
+    # "<n>/<second|minute|hour|day>"; an empty variable turns that throttle off.
+    "DEFAULT_THROTTLE_RATES": {
+        "start_caller": os.environ.get("BRANDTEST_START_RATE", "20/hour") or None,
+        "start_ip": os.environ.get("BRANDTEST_START_IP_RATE", "60/hour") or None,
+        "login": os.environ.get("BRANDTEST_LOGIN_RATE", "30/minute") or None,
+    },
+    # Clients are told apart by REMOTE_ADDR unless this many trusted proxies append
+    # X-Forwarded-For (0: never trust the header, which a client can forge).
+    "NUM_PROXIES": env_int("BRANDTEST_NUM_PROXIES", 0),
 }
+
+SIMPLE_JWT = {
+    "SIGNING_KEY": SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    # Longer than any run: an access token that expires mid-run would make the run's owner
+    # anonymous on the legacy poll (which never answers 401) and so hide the run from them.
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 24 * 60)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+}
+
+# Cache (throttle counters): per-process memory by default; Redis when several processes or
+# machines serve the API, so they share one count.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "brandtest",
+        }
+    }
+elif CACHE_URL in ("", "locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://..., rediss://... or locmem://")
+
+# WeChat mini-program login (jscode2session); tests point the base URL at a local fake.
+WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
+WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
+WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_TIMEOUT = env_float("WECHAT_TIMEOUT", 5.0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Brand diagnosis API",
@@ -229,6 +288,9 @@ BRANDTEST_GLOBAL_CONCURRENCY = env_int("BRANDTEST_GLOBAL_CONCURRENCY", 8)
 BRANDTEST_PLATFORM_CONCURRENCY = env_int("BRANDTEST_PLATFORM_CONCURRENCY", 3)
 BRANDTEST_CALL_TIMEOUT = env_float("BRANDTEST_CALL_TIMEOUT", 60.0)
 BRANDTEST_MAX_RETRIES = env_int("BRANDTEST_MAX_RETRIES", 3)
+# Exponential backoff with full jitter: the n-th retry waits up to base * 2**(n-1), capped.
+BRANDTEST_RETRY_BASE_DELAY = env_float("BRANDTEST_RETRY_BASE_DELAY", 0.5)
+BRANDTEST_RETRY_MAX_DELAY = env_float("BRANDTEST_RETRY_MAX_DELAY", 20.0)
 # A running execution whose heartbeat is older than this is considered lost (reap_stale).
 BRANDTEST_STALE_AFTER = env_int("BRANDTEST_STALE_AFTER", 300)
 # Suggested client poll interval while a run is active (Retry-After / next_poll_ms).

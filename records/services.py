@@ -494,7 +494,11 @@ def run_pending_calls(record: TestRecord) -> bool:
         build_adapters(record.platforms, cancel_event=cancel),
         global_limit=settings.BRANDTEST_GLOBAL_CONCURRENCY,
         per_platform_limit=settings.BRANDTEST_PLATFORM_CONCURRENCY,
-        retry=RetryPolicy(max_retries=settings.BRANDTEST_MAX_RETRIES),
+        retry=RetryPolicy(
+            max_retries=settings.BRANDTEST_MAX_RETRIES,
+            base_delay=settings.BRANDTEST_RETRY_BASE_DELAY,
+            max_delay=settings.BRANDTEST_RETRY_MAX_DELAY,
+        ),
         tick_seconds=1.0,
         cancel_event=cancel,
     )

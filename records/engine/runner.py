@@ -143,7 +143,7 @@ class MatrixRunner:
             self.cancel_event.set()
 
     def _dispatch(self) -> None:
-        """Start pending cells while both limits allow (called by the caller and by workers)."""
+        """Start pending cells while both limits allow (only from run(), in the caller's thread)."""
         assert self._executor is not None
         with self._lock:
             while not self.cancel_event.is_set() and self._in_flight_total < self._global_limit:
@@ -175,11 +175,13 @@ class MatrixRunner:
             error = _internal(cell.platform, exc)
             item = Outcome(cell.key, cell.platform, None, error, 0, 1, now, now)
         finally:
-            self._done.put(item)  # exactly one item per submitted cell: run() counts them
             with self._lock:
                 self._in_flight[cell.platform] -= 1
                 self._in_flight_total -= 1
-            self._dispatch()
+            # Exactly one item per submitted cell: run() counts them. New cells are started only
+            # by run(), in the caller's thread, after the caller has handled each outcome: a
+            # caller that learns of a cancel while storing an outcome starts nothing more.
+            self._done.put(item)
 
     def _call(self, cell: Cell) -> object:
         ask = self._asks.get(cell.platform)
