@@ -87,7 +87,7 @@ class TestRecordAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     date_hierarchy = None
-    actions = ("cancel_executions", "retry_executions")
+    actions = ("cancel_executions", "retry_executions", "reanalyse_executions")
     inlines = (AnswerInline,)
     fieldsets = (
         (
@@ -211,4 +211,19 @@ class TestRecordAdmin(admin.ModelAdmin):
             f"Started {len(started)} retr{'y' if len(started) == 1 else 'ies'} "
             f"({', '.join(started) or 'none'}); {skipped} not retryable.",
             messages.SUCCESS if started else messages.WARNING,
+        )
+
+    @admin.action(description=_("Re-analyse selected executions from stored answers"))
+    def reanalyse_executions(self, request, queryset):
+        done, skipped = 0, 0
+        for record in queryset:
+            try:
+                services.reanalyse_brand_test(record=record)
+                done += 1
+            except services.InvalidTransition:
+                skipped += 1
+        self.message_user(
+            request,
+            f"Re-analysed {done}; {skipped} still running (re-analyse them once they end).",
+            messages.SUCCESS if done else messages.WARNING,
         )

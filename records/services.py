@@ -627,3 +627,37 @@ def retry_brand_test(*, record: TestRecord, owner=None) -> TestRecord:
         total,
     )
     return attempt
+
+
+@transaction.atomic
+def reanalyse_brand_test(*, record: TestRecord) -> TestRecord:
+    """Recompute every answer's analysis, the scores and the report from stored answer text,
+    without calling any platform (after the analysers or scoring change)."""
+    if not record.is_terminal:
+        raise InvalidTransition(
+            f"The execution is {record.status}; re-analyse it once it has ended."
+        )
+    record = TestRecord.objects.select_for_update().get(pk=record.pk)
+    analyser = Analyser(record)
+    answers = list(record.answers.all())
+    for answer in answers:
+        answer.analysis = (
+            analyser.analyse(answer.text, answer.sources)
+            if answer.status == AnswerStatus.SUCCESS
+            else {}
+        )
+    Answer.objects.bulk_update(answers, ["analysis"], batch_size=500)
+    scores = build_scores(record, answers)
+    report = build_report(record, answers, scores)
+    store_scores(record, scores)
+    store_report(record, report)
+    TestRecord.objects.filter(pk=record.pk).update(
+        overall_score=report["summary"]["overall_score"],
+        results_summary=report["summary"],
+        scoring_version=scores["scoring_version"],
+        updated_at=timezone.now(),
+        version=F("version") + 1,
+    )
+    record.refresh_from_db()
+    logger.info("re-analysed execution %s", record.execution_id)
+    return record

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from records import services
@@ -146,3 +147,55 @@ def test_run_brand_test_command_names_bad_options():
 
     with pytest.raises(CommandError, match="--platform: Unknown platform 'nope'"):
         call_command("run_brand_test", "--brand", "x", "--platform", "nope")
+
+
+def test_reanalyse_recomputes_analysis_scores_and_report_without_calling_platforms(
+    run_worker, django_capture_on_commit_callbacks
+):
+    from records.models import BrandScore, ResultDocument
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record = start(device_id="d").record
+    run_worker()
+    record.refresh_from_db()
+    before = record.scores.get(brand="良子健身", platform="")
+    # The user adds an alias the demo text uses for the competitor; stale scores must move.
+    BrandScore.objects.filter(record=record).update(visibility_score=-1, scoring_version="old")
+    ResultDocument.objects.filter(record=record).update(etag="stale")
+    TestRecord.objects.filter(pk=record.pk).update(scoring_version="old")
+    answers_before = list(record.answers.values_list("text", flat=True))
+
+    call_command("reanalyse", "--outdated")
+
+    record.refresh_from_db()
+    after = record.scores.get(brand="良子健身", platform="")
+    assert after.visibility_score == before.visibility_score != -1
+    assert after.scoring_version == record.scoring_version != "old"
+    assert record.result_document.etag != "stale"
+    assert list(record.answers.values_list("text", flat=True)) == answers_before
+
+
+def test_reanalyse_applies_new_aliases(run_worker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        record = start(device_id="d").record
+    run_worker()
+    record.refresh_from_db()
+    # Nobody calls the main brand 百年老字号 — until the user says it is an alias.
+    TestRecord.objects.filter(pk=record.pk).update(
+        brand_aliases={"华夏良子": {"aliases": ["百年老字号"]}}
+    )
+    record.refresh_from_db()
+    mentions = lambda: sum(  # noqa: E731
+        a.analysis["brands"]["华夏良子"]["mention_count"] for a in record.answers.all()
+    )
+    old = mentions()
+    services.reanalyse_brand_test(record=record)
+    assert mentions() > old
+
+
+def test_reanalyse_refuses_a_running_execution():
+    record = start().record
+    with pytest.raises(services.InvalidTransition):
+        services.reanalyse_brand_test(record=record)
+    with pytest.raises(CommandError):
+        call_command("reanalyse")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from records.analysis.brands import BrandSpec, brand_matcher
-from records.analysis.citations import extract_citations
+from records.analysis.citations import extract_citations, url_spans
 from records.analysis.normalize import normalize
 from records.analysis.ranking import list_rank, mention_orders, parse_lists
 from records.analysis.sentiment import analyse_sentiment, sentence_attitude
@@ -33,7 +33,13 @@ def analyse_answer(
         raise ValueError("brand names must be unique")
 
     norm = normalize(text)
-    matches = brand_matcher(brands, context_words).find(norm, text)
+    lists = parse_lists(text)
+    matches = brand_matcher(brands, context_words).find(
+        norm,
+        text,
+        heads=[(item.head_start, item.head_end) for lst in lists for item in lst.items],
+        exclude=url_spans(text),
+    )
     spans: dict[str, list[tuple[int, int]]] = {name: [] for name in names}
     by_brand: dict[str, list[list]] = {name: [] for name in names}
     for match in matches:
@@ -41,7 +47,6 @@ def analyse_answer(
         spans[name].append((match.start, match.end))
         by_brand[name].append([match.alias, match.start, match.end])
 
-    lists = parse_lists(text)
     first_offsets = {name: (spans[name][0][0] if spans[name] else None) for name in names}
     orders = mention_orders(first_offsets)
     item_scopes = {

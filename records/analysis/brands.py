@@ -66,8 +66,23 @@ COMMON_WORD_ALIASES = frozenset(
         "subway",
         "corona",
         "on",
+        "wave",
+        "keen",
+        "理想",
     }
 )
+
+# Everyday compounds that contain a common-word alias: (preceding chars, following chars) that
+# make the alias part of an ordinary word (完美的, 联想到, 小米粥, 苹果汁, 少一点点, 理想的).
+_WORD_USES: dict[str, tuple[str, str]] = {
+    "美的": ("完优甜精唯柔健秀赞俊审华", ""),
+    "联想": ("", "到起"),
+    "小米": ("", "粥饭椒酒"),
+    "苹果": ("", "汁醋派干皮树园酱味"),
+    "一点点": ("了有差贵多少好快慢高低大小长短宜甜淡浓", ""),
+    "理想": ("", "的化中状"),
+    "大众": ("广社", "化点"),
+}
 
 # Category words that make a short/common alias credible even when the caller passes none.
 GENERIC_CONTEXT_WORDS = (
@@ -137,7 +152,6 @@ _QUESTION_STOPWORDS = (
     "呢",
     "和",
     "与",
-    "高",
 )
 _ENGLISH_STOPWORDS = frozenset(
     "a an the best top good what which who where how is are for with and or to of in on my me i "
@@ -157,6 +171,11 @@ class BrandSpec:
     aliases: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     safe_aliases: bool = False
+
+    def __post_init__(self) -> None:
+        # Callers often pass JSON lists; tuples keep the spec hashable (the matcher is cached).
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "domains", tuple(self.domains))
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +342,7 @@ class BrandMatcher:
             if words
             else None
         )
+        self._context_reach = max((len(w) for w in words), default=0)
 
     def _credible(
         self,
@@ -331,36 +351,72 @@ class BrandMatcher:
         text: str,
         span: tuple[int, int],
         anchors: list[tuple[int, int]],
+        heads: Sequence[tuple[int, int]],
     ) -> bool:
         """Whether a gated (short or common-word) alias match is really the brand.
 
         Evidence: a category word within the window; or a tracked brand matched by an ungated
         alias within the window ("小米、华为和OPPO", "苹果 iPhone"); or, for a Han alias, a
-        model number right after it ("小米 14", "苹果15"), which the common word never has.
+        model number right after it ("小米 14", "苹果15"), which the common word never has; or
+        the match opens a list item's lead ("**HP Pavilion 15** – ...", a table's first cell);
+        or a capitalised common word of 4+ letters used mid-sentence ("cheaper, Puma's"), the
+        English sign of a proper noun. Never when the match is part of an everyday compound
+        (完美的, 联想到).
         """
         start, end = span
         if alias.cased is not None and fold_width(text[start:end]) != alias.cased:
             return False
-        low, high = max(0, start - CONTEXT_WINDOW), end + CONTEXT_WINDOW
-        if self._context is not None and (
-            self._context.search(norm, low, start) or self._context.search(norm, end, high)
-        ):
+        before, after = _WORD_USES.get(alias.text, ("", ""))
+        if (start and norm[start - 1] in before) or (end < len(norm) and norm[end] in after):
+            return False
+        if any(hs <= start < he and not norm[hs:start].strip(" [") for hs, he in heads):
             return True
+        if alias.cased is not None and len(alias.text) >= 4:
+            previous = text[:start].rstrip(" \t*_\"'([")
+            if previous and previous[-1] not in ".!?:\n#>|-":
+                return True
+        low, high = max(0, start - CONTEXT_WINDOW), end + CONTEXT_WINDOW
+        if self._context is not None:
+            # A context word counts when at most CONTEXT_WINDOW characters separate it from the
+            # match, so the search reaches one word-length further.
+            reach = self._context_reach
+            for m in self._context.finditer(norm, max(0, low - reach), start):
+                if m.end() >= low:
+                    return True
+            for m in self._context.finditer(norm, end, high + reach):
+                if m.start() <= high:
+                    return True
         if any(s < high and e > low for s, e in anchors):
             return True
         return bool(_HAN.match(alias.text[-1]) and _MODEL_AFTER.match(norm, end))
 
-    def find(self, norm: str, text: str | None = None) -> list[Match]:
-        """Accepted matches in normalised text (``text`` is the original), in text order."""
+    def find(
+        self,
+        norm: str,
+        text: str | None = None,
+        *,
+        heads: Sequence[tuple[int, int]] = (),
+        exclude: Sequence[tuple[int, int]] = (),
+    ) -> list[Match]:
+        """Accepted matches in normalised text, in text order.
+
+        ``text`` is the original (for case checks), ``heads`` the spans of list-item leads, and
+        ``exclude`` spans whose matches do not count (URLs: a brand inside a link target is a
+        citation, not a mention).
+        """
         if self._pattern is None:
             return []
         text = norm if text is None else text
-        raw = [(self.aliases[m.lastindex - 1], m.span()) for m in self._pattern.finditer(norm)]
+        raw = [
+            (self.aliases[m.lastindex - 1], m.span())
+            for m in self._pattern.finditer(norm)
+            if not any(m.start() < e and s < m.end() for s, e in exclude)
+        ]
         anchors = [span for alias, span in raw if not alias.gated]
         return [
             Match(alias.brand, alias.display, *span)
             for alias, span in raw
-            if not alias.gated or self._credible(alias, norm, text, span, anchors)
+            if not alias.gated or self._credible(alias, norm, text, span, anchors, heads)
         ]
 
 

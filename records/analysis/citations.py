@@ -51,6 +51,8 @@ NAMED_SOURCES: dict[str, tuple[str, str]] = {
     "马蜂窝": ("https://www.mafengwo.cn/", "马蜂窝"),
     "好大夫在线": ("https://www.haodf.com/", "好大夫在线"),
     "丁香医生": ("https://dxy.com/", "丁香医生"),
+    "虎扑": ("https://www.hupu.com/", "虎扑"),
+    "黑猫投诉": ("https://tousu.sina.com.cn/", "黑猫投诉"),
     "reddit": ("https://www.reddit.com/", "Reddit"),
     "wikipedia": ("https://www.wikipedia.org/", "Wikipedia"),
     "youtube": ("https://www.youtube.com/", "YouTube"),
@@ -220,6 +222,15 @@ class _Collector:
         return citation
 
 
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of link targets and bare URLs (brand names inside them are not mentions)."""
+    spans = [m.span(2) for m in _MD_LINK.finditer(text)]
+    for m in _URL.finditer(text):
+        if not _overlaps(m.span(), spans):
+            spans.append((m.start(), m.start() + len(_strip_trailing(m.group()))))
+    return spans
+
+
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
 
@@ -234,7 +245,8 @@ def extract_citations(
 
     ``brand_domains`` is [(brand name, its domains)], main brand first. ``brand_spans`` are the
     accepted brand matches: a named source that is itself a tracked brand (美团 in a question
-    about food delivery) is a mention, not a citation.
+    about food delivery), or a bare domain that is a brand's name ("monday.com"), is a
+    mention, not a citation.
     """
     collector = _Collector(brand_domains)
     structured: list[Citation | None] = []
@@ -280,6 +292,8 @@ def extract_citations(
             continue
         path = _strip_trailing(m.group(2))
         span = (m.start(), m.start(1) + len(m.group(1)) + len(path))
+        if any(s <= span[0] and span[1] <= e for s, e in brand_spans):
+            continue
         collector.add(f"https://{host}{path}", "bare_domain", None, span)
         taken.append(span)
 

@@ -162,6 +162,8 @@ def _indent(line: str) -> int:
 
 
 class _Parser:
+    """Line-by-line Markdown list parser; state lives here so parse_lists stays a function."""
+
     def __init__(self, text: str) -> None:
         self.text = fold(text)
         self.lists: list[ParsedList] = []
@@ -371,8 +373,10 @@ def list_rank(mentions: Sequence[tuple[int, int]], lists: Sequence[ParsedList]) 
     "Mentioned as a list item" is read as: the brand is named in the item's lead (bold lead,
     first clause, heading title or first non-rank table cell). If several items qualify, the
     shallowest wins, then the earliest, so a brand named in passing inside another item's
-    sub-bullets is ranked by its own item. A brand named only in item bodies takes the rank of
-    the first item containing it (the outermost list item; else the deepest heading section).
+    sub-bullets is ranked by its own item. A brand named only in the body of list or table
+    items takes the rank of the first (outermost) item containing it. A heading item is its
+    title only: a section's prose runs on into comparisons and conclusions, so a brand named
+    there is not ranked by the heading.
     """
     items = [item for lst in lists for item in lst.items]
     if not items or not mentions:
@@ -384,13 +388,11 @@ def list_rank(mentions: Sequence[tuple[int, int]], lists: Sequence[ParsedList]) 
     ]
     if headed:
         return min(headed, key=lambda item: (item.depth, item.head_start)).position
+    bodies = [item for item in items if item.kind != "heading"]
     for start, _ in sorted(mentions):
-        inside = [item for item in items if item.start <= start < item.end]
-        lines = [item for item in inside if item.kind != "heading"]
-        if lines:
-            return min(lines, key=lambda item: (item.depth, item.start)).position
+        inside = [item for item in bodies if item.start <= start < item.end]
         if inside:
-            return max(inside, key=lambda item: (item.depth, item.start)).position
+            return min(inside, key=lambda item: (item.depth, item.start)).position
     return None
 
 

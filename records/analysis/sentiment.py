@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -224,9 +225,10 @@ def analyse_sentiment(
     whose lead names it, whose brand-less sentences (pros/cons bullets) are also about it.
     """
     flat = sorted((s, e, brand) for brand, spans in mentions.items() for s, e in spans)
+    starts = [start for start, _, _ in flat]
     scores: dict[str, list[tuple[Cue, int]]] = {brand: [] for brand in mentions if mentions[brand]}
     for sentence in split_sentences(norm):
-        inside = [m for m in flat if sentence[0] <= m[0] < sentence[1]]
+        inside = flat[bisect_left(starts, sentence[0]) : bisect_left(starts, sentence[1])]
         if inside:
             _attribute(norm, sentence, inside, scores)
             continue
