@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from records import services
-from records.models import Answer, TestRecord
+from records.models import Answer, BrandScore, TestRecord
 from records.platforms import KNOWN_PLATFORMS
 
 
@@ -48,12 +48,25 @@ class AnswerInline(admin.TabularInline):
         "model_name",
         "latency_ms",
         "error_type",
+        "mentions",
         "short_text",
     )
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("analysis", "sources", "question")
+        return super().get_queryset(request).defer("sources", "question")
+
+    @admin.display(description=_("mentions: rank (method) @offset"))
+    def mentions(self, answer):
+        brands = (answer.analysis or {}).get("brands") or {}
+        return (
+            "; ".join(
+                f"{name} #{entry['rank']} ({entry['rank_method']}) @{entry['first_offset']}"
+                for name, entry in brands.items()
+                if entry.get("mentioned")
+            )
+            or "—"
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -62,6 +75,31 @@ class AnswerInline(admin.TabularInline):
     def short_text(self, answer):
         text = answer.text or answer.error
         return text[:160] + ("…" if len(text) > 160 else "")
+
+
+class BrandScoreInline(admin.TabularInline):
+    """Stored scores per brand and platform (blank platform = overall)."""
+
+    model = BrandScore
+    extra = 0
+    can_delete = False
+    fields = (
+        "brand",
+        "platform",
+        "visibility_score",
+        "mention_rate",
+        "mrr",
+        "share_of_voice",
+        "avg_rank",
+        "avg_rank_n",
+        "nss",
+        "coverage",
+        "scoring_version",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TestRecord)
@@ -88,7 +126,7 @@ class TestRecordAdmin(admin.ModelAdmin):
     list_per_page = 50
     date_hierarchy = None
     actions = ("cancel_executions", "retry_executions", "reanalyse_executions")
-    inlines = (AnswerInline,)
+    inlines = (BrandScoreInline, AnswerInline)
     fieldsets = (
         (
             _("Input"),
