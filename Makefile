@@ -34,6 +34,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input -v 0
 	@echo ""
 	@echo "  API:     http://$(HOST):$(PORT)/api/v1/executions/"
 	@echo "  Docs:    http://$(HOST):$(PORT)/api/docs/"

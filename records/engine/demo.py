@@ -11,6 +11,7 @@ import hashlib
 import random
 import re
 import threading
+from urllib.parse import quote
 
 from records.engine.base import Prompt, Reply
 
@@ -74,7 +75,8 @@ def synthesise_answer(prompt: Prompt, rng: random.Random) -> str:
     entries = named + rng.sample(_UNTRACKED_ZH if chinese else _UNTRACKED_EN, 2)
     rng.shuffle(entries)
     topic = prompt.question.strip().rstrip("？?")
-    q = re.sub(r"\s+", "", topic)[:12]
+    # Percent-encoded, as a real link to a search page would be.
+    q = quote(re.sub(r"\s+", "", topic)[:12])
     sources = [s.format(q=q, n=rng.randint(10**8, 10**9)) for s in rng.sample(_SOURCES, 2)]
     caveat_brand = rng.choice(entries)
     if chinese:
