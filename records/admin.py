@@ -221,47 +221,43 @@ class TestRecordAdmin(admin.ModelAdmin):
             "<pre>{}</pre>", json.dumps(record.results_summary, ensure_ascii=False, indent=2)
         )
 
-    @admin.action(description=_("Cancel selected executions"))
-    def cancel_executions(self, request, queryset):
-        cancelled = skipped = 0
+    def apply_service(self, request, queryset, service, done_message: str, skipped_message: str):
+        """Run a service on each selected execution; report how many it applied to."""
+        done, skipped = [], 0
         for record in queryset:
             try:
-                services.cancel_brand_test(record=record)
-                cancelled += 1
+                done.append(str(service(record=record).execution_id)[:8])
             except services.InvalidTransition:
                 skipped += 1
         self.message_user(
             request,
-            f"Cancelled {cancelled}; {skipped} had already ended.",
-            messages.SUCCESS if cancelled else messages.WARNING,
+            f"{done_message.format(n=len(done), ids=', '.join(done) or 'none')}; "
+            f"{skipped} {skipped_message}.",
+            messages.SUCCESS if done else messages.WARNING,
+        )
+
+    @admin.action(description=_("Cancel selected executions"))
+    def cancel_executions(self, request, queryset):
+        self.apply_service(
+            request, queryset, services.cancel_brand_test, "Cancelled {n}", "had already ended"
         )
 
     @admin.action(description=_("Retry selected executions (ask only the missing calls)"))
     def retry_executions(self, request, queryset):
-        started, skipped = [], 0
-        for record in queryset:
-            try:
-                started.append(str(services.retry_brand_test(record=record).execution_id)[:8])
-            except services.InvalidTransition:
-                skipped += 1
-        self.message_user(
+        self.apply_service(
             request,
-            f"Started {len(started)} retr{'y' if len(started) == 1 else 'ies'} "
-            f"({', '.join(started) or 'none'}); {skipped} not retryable.",
-            messages.SUCCESS if started else messages.WARNING,
+            queryset,
+            services.retry_brand_test,
+            "Started {n} new attempt(s) ({ids})",
+            "not retryable (only failed, partial or cancelled runs are)",
         )
 
     @admin.action(description=_("Re-analyse selected executions from stored answers"))
     def reanalyse_executions(self, request, queryset):
-        done, skipped = 0, 0
-        for record in queryset:
-            try:
-                services.reanalyse_brand_test(record=record)
-                done += 1
-            except services.InvalidTransition:
-                skipped += 1
-        self.message_user(
+        self.apply_service(
             request,
-            f"Re-analysed {done}; {skipped} still running (re-analyse them once they end).",
-            messages.SUCCESS if done else messages.WARNING,
+            queryset,
+            services.reanalyse_brand_test,
+            "Re-analysed {n}",
+            "still running (re-analyse them once they end)",
         )

@@ -97,5 +97,5 @@ def test_retry_action_starts_attempts_for_failed_runs(staff_client):
         {"action": "retry_executions", "_selected_action": [failed.pk, running.pk]},
         follow=True,
     )
-    assert "Started 1 retry" in response.content.decode()
+    assert "Started 1 new attempt(s)" in response.content.decode()
     assert TestRecord.objects.get(retry_of=failed).status == "queued"

@@ -114,30 +114,16 @@ class ExecutionSerializer(serializers.ModelSerializer):
         return execution_links(str(record.execution_id))
 
 
-# Fields the history list and detail read; large JSON columns are left out of the query.
+# Model fields the history list and detail read (the serializer's own, by source); large JSON
+# columns such as brand_aliases and results_summary stay out of the query.
 EXECUTION_LIST_ONLY = (
     "id",
     "retry_of__execution_id",
-    "execution_id",
-    "status",
-    "stage",
-    "progress",
-    "brand_name",
-    "competitor_brands",
-    "questions",
-    "platforms",
-    "repeats",
-    "source",
-    "total_tasks",
-    "completed_tasks",
-    "failed_tasks",
-    "overall_score",
-    "error",
-    "error_type",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "updated_at",
+    *(
+        {"brand": "brand_name", "competitors": "competitor_brands"}.get(name, name)
+        for name in ExecutionSerializer.Meta.fields
+        if name not in ("is_completed", "links", "retry_of")
+    ),
 )
 
 
