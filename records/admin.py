@@ -1,17 +1,39 @@
 """Staff views of executions and their answers."""
 
+import csv
 import json
 import uuid
 
 from django.contrib import admin, messages
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models import Avg, Count, TextField
+from django.db.models.functions import Cast, TruncDate
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from records import services
 from records.models import Answer, BrandScore, TestRecord
 from records.platforms import KNOWN_PLATFORMS
+
+DASHBOARD_DAYS = 30
+
+
+def bars(rows, warn: frozenset | set = frozenset()) -> list[dict]:
+    """(label, count) rows as bar-chart rows scaled to the largest count."""
+    rows = list(rows)
+    top = max((n for _, n in rows), default=0) or 1
+    return [
+        {
+            "label": str(label),
+            "count": n,
+            "width": max(1, round(100 * n / top)),
+            "warn": label in warn,
+        }
+        for label, n in rows
+    ]
 
 
 class PlatformFilter(admin.SimpleListFilter):
@@ -125,7 +147,7 @@ class TestRecordAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     date_hierarchy = None
-    actions = ("cancel_executions", "retry_executions", "reanalyse_executions")
+    actions = ("cancel_executions", "retry_executions", "reanalyse_executions", "export_csv")
     inlines = (BrandScoreInline, AnswerInline)
     fieldsets = (
         (
@@ -169,6 +191,57 @@ class TestRecordAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("brand_aliases")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.dashboard_view)
+        return [
+            path("dashboard/", view, name="records_testrecord_dashboard"),
+            *super().get_urls(),
+        ]
+
+    def dashboard_view(self, request):
+        """Charts over the last DASHBOARD_DAYS days, read from stored values."""
+        since = timezone.now() - timezone.timedelta(days=DASHBOARD_DAYS)
+        recent = TestRecord.objects.filter(created_at__gte=since)
+        by_status = bars(
+            recent.values_list("status").annotate(n=Count("id")).order_by("-n"),
+            warn={"failed", "cancelled"},
+        )
+        per_day = bars(
+            recent.annotate(day=TruncDate("created_at"))
+            .values_list("day")
+            .annotate(n=Count("id"))
+            .order_by("-day")[:14]
+        )
+        by_error = bars(
+            recent.exclude(error_type="")
+            .values_list("error_type")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+        )
+        platform_means = (
+            BrandScore.objects.filter(record__created_at__gte=since, is_main_brand=True)
+            .exclude(platform="")
+            .values_list("platform")
+            .annotate(mean=Avg("visibility_score"))
+            .order_by("-mean")
+        )
+        by_platform = [
+            {"label": p, "value": f"{m:.1f}", "width": max(1, round(m))}
+            for p, m in platform_means
+            if m is not None
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Brand tests dashboard",
+            "days": DASHBOARD_DAYS,
+            "by_status": by_status,
+            "per_day": per_day,
+            "by_platform": by_platform,
+            "by_error": by_error,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/records/testrecord/dashboard.html", context)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in TestRecord._meta.fields] + ["summary_json"]
@@ -261,3 +334,47 @@ class TestRecordAdmin(admin.ModelAdmin):
             "Re-analysed {n}",
             "still running (re-analyse them once they end)",
         )
+
+    @admin.action(description=_("Export selected executions as CSV"))
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="executions.csv"'
+        response.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
+        writer = csv.writer(response)
+        writer.writerow(EXPORT_COLUMNS)
+        for record in queryset.select_related("owner").order_by("-created_at"):
+            writer.writerow(
+                [
+                    record.execution_id,
+                    record.brand_name,
+                    "、".join(record.competitor_brands),
+                    ",".join(record.platforms),
+                    record.status,
+                    record.owner.get_username() if record.owner else "",
+                    record.completed_tasks,
+                    record.failed_tasks,
+                    record.total_tasks,
+                    record.overall_score if record.overall_score is not None else "",
+                    record.error_type,
+                    record.created_at.isoformat(),
+                    record.finished_at.isoformat() if record.finished_at else "",
+                ]
+            )
+        return response
+
+
+EXPORT_COLUMNS = (
+    "execution_id",
+    "brand",
+    "competitors",
+    "platforms",
+    "status",
+    "owner",
+    "succeeded",
+    "failed",
+    "total",
+    "visibility_score",
+    "error_type",
+    "created_at",
+    "finished_at",
+)

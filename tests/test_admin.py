@@ -99,3 +99,33 @@ def test_retry_action_starts_attempts_for_failed_runs(staff_client):
     )
     assert "Started 1 new attempt(s)" in response.content.decode()
     assert TestRecord.objects.get(retry_of=failed).status == "queued"
+
+
+def test_export_action_downloads_csv(staff_client):
+    record = TestRecordFactory(overall_score=42.5)
+    response = staff_client.post(
+        CHANGELIST, {"action": "export_csv", "_selected_action": [record.pk]}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("execution_id,brand,competitors")
+    assert lines[1].startswith(f"{record.execution_id},华夏良子,良子健身、足疗大师,demo,queued")
+    assert ",42.5," in lines[1]
+
+
+def test_dashboard_charts_read_stored_values(staff_client):
+    from records.models import BrandScore
+
+    record = TestRecordFactory(status="failed", stage="failed", progress=100, error_type="timeout")
+    BrandScore.objects.create(
+        record=record, brand="华夏良子", platform="demo", is_main_brand=True,
+        visibility_score=37.5, scoring_version="vs-1.0",
+    )  # fmt: skip
+    assert (
+        'href="/admin/records/testrecord/dashboard/"'
+        in staff_client.get(CHANGELIST).content.decode()
+    )
+    html = staff_client.get("/admin/records/testrecord/dashboard/").content.decode()
+    assert "Executions by status" in html
+    assert "<span>demo</span>" in html and "37.5" in html
+    assert "<span>timeout</span>" in html
