@@ -629,6 +629,10 @@ def retry_brand_test(*, record: TestRecord, owner=None) -> TestRecord:
     return attempt
 
 
+# Stored beside an answer's analysis but not produced by it (see records/legacy/importer.py).
+PRESERVED_ANALYSIS_KEYS = ("raw_text",)
+
+
 @transaction.atomic
 def reanalyse_brand_test(*, record: TestRecord) -> TestRecord:
     """Recompute every answer's analysis, the scores and the report from stored answer text,
@@ -641,11 +645,14 @@ def reanalyse_brand_test(*, record: TestRecord) -> TestRecord:
     analyser = Analyser(record)
     answers = list(record.answers.all())
     for answer in answers:
-        answer.analysis = (
+        # Keys that are not analysis (an imported answer's raw text) survive a re-analyse.
+        kept = {k: v for k, v in (answer.analysis or {}).items() if k in PRESERVED_ANALYSIS_KEYS}
+        analysis = (
             analyser.analyse(answer.text, answer.sources)
             if answer.status == AnswerStatus.SUCCESS
             else {}
         )
+        answer.analysis = analysis | kept
     Answer.objects.bulk_update(answers, ["analysis"], batch_size=500)
     scores = build_scores(record, answers)
     report = build_report(record, answers, scores)

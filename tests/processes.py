@@ -96,7 +96,7 @@ def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]
     port = free_port()
     process = start(["runserver", "--noreload", f"127.0.0.1:{port}"], env, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(base + "/api/v1/platforms/", timeout=2)

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.slow
 
 def test_state_survives_a_server_restart_and_a_worker_finishes_the_run(tmp_path):
     with fresh_database(tmp_path) as env:
-        env = env | {"BRANDTEST_DEMO_LATENCY_MS": "150"}
+        # One call at a time, so polls can watch the answers land one by one.
+        env = env | {"BRANDTEST_DEMO_LATENCY_MS": "150", "BRANDTEST_PLATFORM_CONCURRENCY": "1"}
         server, base = start_server(env, tmp_path / "server1.log")
         try:
             status, started = http(

@@ -175,22 +175,29 @@ def test_reanalyse_recomputes_analysis_scores_and_report_without_calling_platfor
     assert list(record.answers.values_list("text", flat=True)) == answers_before
 
 
-def test_reanalyse_applies_new_aliases(run_worker, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        record = start(device_id="d").record
-    run_worker()
-    record.refresh_from_db()
-    # Nobody calls the main brand 百年老字号 — until the user says it is an alias.
+def test_reanalyse_applies_new_aliases():
+    record = start().record
+    services.claim_brand_test(execution_id=record.execution_id)
+    text = "推荐：\n1. 华夏良子推拿\n2. 良子健身\n3. 华夏按摩（华夏良子旗下）"
+    for call in services.pending_calls(record):
+        services.record_answer(
+            record_id=record.pk,
+            call=call,
+            reply=Reply(text=text),
+            error=None,
+            analysis=services.Analyser(record).analyse(text),
+        )
+    services.finish_brand_test(record_id=record.pk)
+    answer = record.answers.first()
+    assert answer.analysis["brands"]["华夏良子"]["mention_count"] == 2
+    # The user says 华夏按摩 is also the main brand: re-analyse picks the alias up.
     TestRecord.objects.filter(pk=record.pk).update(
-        brand_aliases={"华夏良子": {"aliases": ["百年老字号"]}}
+        brand_aliases={"华夏良子": {"aliases": ["华夏按摩"]}}
     )
     record.refresh_from_db()
-    mentions = lambda: sum(  # noqa: E731
-        a.analysis["brands"]["华夏良子"]["mention_count"] for a in record.answers.all()
-    )
-    old = mentions()
     services.reanalyse_brand_test(record=record)
-    assert mentions() > old
+    answer.refresh_from_db()
+    assert answer.analysis["brands"]["华夏良子"]["mention_count"] == 3
 
 
 def test_reanalyse_refuses_a_running_execution():
