@@ -137,6 +137,7 @@ class TestRecord(models.Model):
     objects = TestRecordQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "execution"
         ordering = ["-created_at", "-id"]
         indexes = [
             # The caller's history: WHERE owner_id = ? ORDER BY created_at DESC.
