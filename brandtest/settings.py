@@ -186,10 +186,11 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Authorization: Bearer <access token> from /api/login or /api/refresh-token. First, so
+        # a bad token is answered 401 with WWW-Authenticate: Bearer (v1 only; see legacy/auth).
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
-        # Authorization: Bearer <access token> from /api/login or /api/refresh-token.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "records.api.pagination.StandardPagination",
@@ -207,7 +208,7 @@ REST_FRAMEWORK = {
     # "<n>/<second|minute|hour|day>"; an empty variable turns that throttle off.
     "DEFAULT_THROTTLE_RATES": {
         "start_caller": os.environ.get("BRANDTEST_START_RATE", "20/hour") or None,
-        "start_ip": os.environ.get("BRANDTEST_START_IP_RATE", "60/hour") or None,
+        "start_ip": os.environ.get("BRANDTEST_START_IP_RATE", "200/hour") or None,
         "login": os.environ.get("BRANDTEST_LOGIN_RATE", "30/minute") or None,
     },
     # Clients are told apart by REMOTE_ADDR unless this many trusted proxies append
@@ -241,7 +242,11 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
 elif CACHE_URL in ("", "locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
-    raise ImproperlyConfigured(f"CACHE_URL must be redis://..., rediss://... or locmem://")
+    # The URL may carry a password: name only its scheme.
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be redis://, rediss://, unix:// or locmem://, "
+        f"not {CACHE_URL.partition(':')[0]}:"
+    )
 
 # WeChat mini-program login (jscode2session); tests point the base URL at a local fake.
 WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")

@@ -1,6 +1,7 @@
 """Shared fixtures."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -11,6 +12,14 @@ from tests.factories import UserFactory
 def _fast_demo(settings):
     """The demo platform answers without latency in tests."""
     settings.BRANDTEST_DEMO_LATENCY_MS = 0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counts live in the cache; every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -53,6 +53,9 @@ def exception_handler(exc, context):
         response.data = {"error": _message(fields), "code": "invalid", "fields": fields}
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        if isinstance(detail, dict):
+            # simplejwt's InvalidToken: {"detail": ..., "code": ..., "messages": [...]}.
+            detail = detail.get("detail", "Invalid credentials.")
         code = getattr(exc, "default_code", "error")
         response.data = {"error": str(detail), "code": code}
     return response

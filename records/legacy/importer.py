@@ -44,7 +44,6 @@ from datetime import timezone as dt_timezone
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -56,11 +55,10 @@ from records.models import (
     Stage,
     Status,
     TestRecord,
-    WeChatAccount,
 )
 from records.platforms import canonical_platform
 from records.reports import Analyser, build_report, build_scores, store_report, store_scores
-from records.services import summarise_failures
+from records.services import ensure_wechat_user, summarise_failures
 
 logger = logging.getLogger(__name__)
 
@@ -627,7 +625,7 @@ class LegacyImporter:
             try:
                 with transaction.atomic():
                     user, created = ensure_wechat_user(
-                        openid,
+                        openid=openid,
                         nickname=_text(row["nickname"]) if "nickname" in wanted else "",
                         avatar_url=_text(row["avatar_url"]) if "avatar_url" in wanted else "",
                         created_at=parse_timestamp(row["created_at"])
@@ -869,31 +867,3 @@ class LegacyImporter:
         record.save(update_fields=["overall_score", "results_summary", "scoring_version"])
         store_scores(record, scores)
         store_report(record, report)
-
-
-def ensure_wechat_user(
-    openid: str, *, nickname: str = "", avatar_url: str = "", created_at: datetime | None = None
-) -> tuple[Any, bool]:
-    """The user holding a WeChat openid, created (username ``wx_<openid>``, no usable password)
-    with its WeChatAccount when missing; returns (user, created)."""
-    account = WeChatAccount.objects.select_related("user").filter(openid=openid).first()
-    if account is not None:
-        return account.user, False
-    user_model = get_user_model()
-    username = f"wx_{openid}"
-    user = user_model.objects.filter(username=username).first()
-    if user is None:
-        user = user_model(username=username, date_joined=created_at or timezone.now())
-        user.set_unusable_password()
-        user.save()
-    avatar_url = avatar_url.strip()
-    WeChatAccount.objects.create(
-        user=user,
-        openid=openid,
-        nickname=nickname.strip()[:100],
-        avatar_url=avatar_url
-        if avatar_url.startswith(("http://", "https://")) and len(avatar_url) <= 500
-        else "",
-        created_at=created_at or timezone.now(),
-    )
-    return user, True

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from records.analysis.legacy import legacy_geo_data, legacy_item_scores
 from records.api.serializers import iso
-from records.models import Stage, Status
+from records.models import TERMINAL_STATUSES, Stage, Status, TestRecord
 
 # v1 status (and stage while running) -> the legacy `status` string.
 _LEGACY_STATUS = {
@@ -24,6 +25,35 @@ FINISHED_KEYS = (
     "quality_score",
     "overall_score",
 )
+# The finished fields the results page reads at the report's top level as well.
+REPORT_TOP_LEVEL_KEYS = (
+    "competitive_analysis",
+    "brand_scores",
+    "negative_sources",
+    "recommendation_data",
+)
+# The v1 report's sections the legacy report's `analysis` carries beside the legacy ones.
+REPORT_ANALYSIS_KEYS = (
+    "summary",
+    "competitor_comparison",
+    "question_breakdown",
+    "top_cited_domains",
+)
+REPORT_DATA_SCHEMA_VERSION = "1.0"
+# The rebuild; the Flask system reported 1.x.
+SERVER_VERSION = "2.0.0"
+# The columns a history row reads.
+HISTORY_FIELDS = (
+    "execution_id",
+    "brand_name",
+    "status",
+    "stage",
+    "progress",
+    "error",
+    "created_at",
+    "finished_at",
+    "overall_score",
+)
 
 
 def legacy_status(status: str, stage: str) -> str:
@@ -31,6 +61,13 @@ def legacy_status(status: str, stage: str) -> str:
     if status == Status.RUNNING:
         return "analyzing" if stage == Stage.ANALYZING else "ai_fetching"
     return _LEGACY_STATUS[status]
+
+
+def legacy_error(status: str, error: str) -> str | None:
+    """The legacy error string: a cancelled run reads as failed with error "cancelled"."""
+    if status == Status.CANCELLED:
+        return "cancelled"
+    return error or None
 
 
 def legacy_item(item: dict[str, Any], *, main_brand: str, competitors: list[str]) -> dict[str, Any]:
@@ -51,7 +88,8 @@ def legacy_item(item: dict[str, Any], *, main_brand: str, competitors: list[str]
     scores = (
         legacy_item_scores(analysis, brand, others)
         if succeeded and analysis
-        else dict.fromkeys(_SCORE_KEYS, 0)
+        # No answer to score: zero scores, and no grade (as brand_scores says for no answers).
+        else dict.fromkeys(_SCORE_KEYS, 0) | {"quality_level": "N/A"}
     )
     latency = item.get("latency_ms")
     return {
@@ -85,17 +123,9 @@ def legacy_status_body(
     row: dict[str, Any], items: list[dict[str, Any]], finished: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The body of GET /test/status/<id> and /api/test-progress."""
-    terminal = row["status"] in (
-        Status.COMPLETED,
-        Status.PARTIAL_COMPLETED,
-        Status.FAILED,
-        Status.CANCELLED,
-    )
+    terminal = row["status"] in TERMINAL_STATUSES
     total = row["total_tasks"]
     done = row["completed_tasks"] + row["failed_tasks"]
-    error = row["error"] or None
-    if row["status"] == Status.CANCELLED:
-        error = "cancelled"
     body = {
         "task_id": str(row["execution_id"]),
         "progress": row["progress"],
@@ -105,7 +135,7 @@ def legacy_status_body(
         "should_stop_polling": terminal,
         "results": items,
         "detailed_results": items,
-        "error": error,
+        "error": legacy_error(row["status"], row["error"]),
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
         "total_tasks": total,
@@ -117,3 +147,83 @@ def legacy_status_body(
         for key in FINISHED_KEYS:
             body[key] = finished.get(key)
     return body
+
+
+def legacy_items(record: TestRecord, report_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A report's items as legacy result items."""
+    return [
+        legacy_item(item, main_brand=record.brand_name, competitors=record.competitor_brands)
+        for item in report_items
+    ]
+
+
+def legacy_report_body(
+    record: TestRecord, report: dict[str, Any], *, retrieved_at: datetime
+) -> dict[str, Any]:
+    """The body of GET /api/diagnosis/report/<id> from a (stored or live) v1 report."""
+    legacy = report.get("legacy") or {}
+    finished = {key: legacy.get(key) for key in FINISHED_KEYS}
+    return {
+        "report": {
+            "execution_id": str(record.execution_id),
+            "brand_name": record.brand_name,
+            "competitor_brands": record.competitor_brands,
+            "selected_models": record.platforms,
+            "custom_questions": record.questions,
+            "status": legacy_status(record.status, record.stage),
+            "progress": record.progress,
+            "stage": record.stage,
+            "is_completed": record.status in TERMINAL_STATUSES,
+            "error": legacy_error(record.status, record.error),
+            "created_at": iso(record.created_at),
+            "completed_at": iso(record.finished_at),
+            "overall_score": record.overall_score,
+            # Answers written by the offline demo platform, not a real AI.
+            "synthetic": bool(report.get("synthetic")),
+        },
+        "results": legacy_items(record, report.get("items") or []),
+        "analysis": finished | {key: report.get(key) for key in REPORT_ANALYSIS_KEYS},
+        "meta": {
+            "data_schema_version": REPORT_DATA_SCHEMA_VERSION,
+            "server_version": SERVER_VERSION,
+            "retrieved_at": iso(retrieved_at),
+        },
+        **{key: finished[key] for key in REPORT_TOP_LEVEL_KEYS},
+    }
+
+
+def legacy_history_item(row: dict[str, Any]) -> dict[str, Any]:
+    """One run in GET /api/diagnosis/history, from a HISTORY_FIELDS row.
+
+    ``id`` is the execution id too: the legacy integer row id named a run in the old database
+    only, and whichever of the two the client passes to the report endpoint must work.
+    """
+    execution_id = str(row["execution_id"])
+    return {
+        "id": execution_id,
+        "execution_id": execution_id,
+        "brand_name": row["brand_name"],
+        "status": legacy_status(row["status"], row["stage"]),
+        "progress": row["progress"],
+        "stage": row["stage"],
+        "is_completed": row["status"] in TERMINAL_STATUSES,
+        "error": legacy_error(row["status"], row["error"]),
+        "created_at": iso(row["created_at"]),
+        "completed_at": iso(row["finished_at"]),
+        "overall_score": row["overall_score"],
+    }
+
+
+def legacy_history_body(
+    rows: list[dict[str, Any]], *, page: int, limit: int, total: int
+) -> dict[str, Any]:
+    """The body of GET /api/diagnosis/history."""
+    return {
+        "reports": [legacy_history_item(row) for row in rows],
+        "pagination": {
+            "page": page,
+            "limit": limit,
+            "total": total,
+            "has_more": page * limit < total,
+        },
+    }
