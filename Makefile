@@ -1,6 +1,8 @@
 # The two set-up commands of the README:
 #   make run   install and run the service (SQLite, demo platform, one worker)
 #   make test  install and run the test suite
+#   make serve the production server (granian, WSGI) and one worker; README "Production"
+#   make bench the benchmark protocol at 1M rows (docs/benchmarks.md); bench-smoke: CI's 2,000
 # Both find a Python >= 3.12 by themselves and install into .venv.
 
 SHELL := /bin/bash
@@ -18,7 +20,7 @@ for p in $${PYTHON:-} python3.13 python3.12 python3 \
 done; echo "No Python >= 3.12 found; install one or set PYTHON=/path/to/python3.12" >&2; exit 1
 endef
 
-.PHONY: run test lint bench-smoke clean
+.PHONY: run serve test lint bench bench-smoke clean
 
 $(BIN)/python:
 	@py=$$($(find_python)) && echo "Using $$py ($$($$py --version))" && $$py -m venv $(VENV)
@@ -47,6 +49,29 @@ run: $(VENV)/.installed-run
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py worker & worker=$$!; \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# Production serving: one granian worker process per core (the app is CPU-bound under the GIL),
+# one blocking thread each (SQLite is in-process; with PostgreSQL try THREADS=2 to overlap the
+# database round trip). Persistent DB connections are per worker thread.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+THREADS ?= 1
+serve: $(VENV)/.installed-run
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py worker & worker=$$!; \
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	  --blocking-threads $(THREADS) --no-ws brandtest.wsgi:application
+
+# The benchmark protocol (design/BENCHMARKS.md); seeds bench/data/ (or brandtest_bench_<rows> on
+# PostgreSQL) once, then reuses it. LEVELS=L0,L1 to run some levels only.
+ROWS ?= 1000000
+bench: $(VENV)/.installed-run
+	$(BIN)/python -m bench.run --rows $(ROWS) $(if $(LEVELS),--levels $(LEVELS))
+
+# CI's smoke test of the benchmark code on a small dataset: no timing assertions.
+bench-smoke: $(VENV)/.installed-run
+	$(BIN)/python -m bench.run --rows 2000 --levels L0,L4 --quick
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

@@ -1,11 +1,19 @@
 """Routes of the v1 API."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from records.api.fast import execution_results, execution_status
 from records.api.views import ExecutionViewSet, PlatformViewSet
 
 router = DefaultRouter()
 router.register("executions", ExecutionViewSet, basename="execution")
 router.register("platforms", PlatformViewSet, basename="platform")
 
-urlpatterns = router.urls
+urlpatterns = [
+    # The hot reads are plain views (DRF would cost several times them); the router's routes
+    # behind them document them in the OpenAPI schema and serve every other method.
+    path("executions/<str:execution_id>/status/", execution_status),
+    path("executions/<str:execution_id>/results/", execution_results),
+    *router.urls,
+]

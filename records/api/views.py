@@ -1,28 +1,25 @@
 """The v1 REST API: executions (start, history, detail, status, results, answers, cancel) and
 platforms."""
 
-import gzip
 import uuid
 
 import orjson
 from django.http import Http404, HttpResponse
-from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from records import services
+from records.api.fast import status_response, stored_document_response
 from records.api.filters import ExecutionFilter
 from records.api.serializers import (
     EXECUTION_LIST_ONLY,
-    STATUS_FIELDS,
     AnswerSerializer,
     BrandTestCreateSerializer,
     ExecutionSerializer,
     PlatformSerializer,
     execution_links,
-    status_payload,
 )
 from records.models import TERMINAL_STATUSES, ResultDocument, TestRecord
 from records.platforms import platform_infos
@@ -35,11 +32,6 @@ def parse_execution_id(value: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Http404("malformed execution id") from None
-
-
-def etag_matches(request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    return etag in [tag.strip() for tag in header.split(",")] or header.strip() == "*"
 
 
 class ExecutionViewSet(
@@ -127,28 +119,15 @@ class ExecutionViewSet(
     )
     @action(detail=True, methods=["get"], url_path="status", url_name="status")
     def poll(self, request, execution_id=None):
-        # One indexed query: the unique execution_id index plus the visibility condition.
-        try:
-            row = (
-                TestRecord.objects.visible_to(request.user)
-                .filter(execution_id=parse_execution_id(execution_id))
-                .values(*STATUS_FIELDS)
-                .get()
-            )
-        except TestRecord.DoesNotExist:
-            raise Http404("unknown execution id") from None
-        etag = f'"{row["version"]}"'
-        terminal = row["status"] in TERMINAL_STATUSES
-        headers = {"ETag": etag, "Cache-Control": "no-cache"}
-        if not terminal:
-            headers["Retry-After"] = "1"
-        if etag_matches(request, etag):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return Response(status_payload(row), headers=headers)
+        # Documents the route; GET/HEAD are served by the plain view records.api.fast (routed
+        # first in urls.py), which hands other methods and failed credentials back to here.
+        return status_response(request, execution_id, request.user)
 
     @extend_schema(summary="The report: summary and every answer", responses={200: dict})
     @action(detail=True, methods=["get"])
     def results(self, request, execution_id=None):
+        # A stored report is served by the plain view records.api.fast (routed first); this
+        # action builds live reports and answers what that view hands back.
         record = self.get_object()
         document = (
             ResultDocument.objects.filter(record=record).only("body_gzip", "etag").first()
@@ -194,21 +173,6 @@ class ExecutionViewSet(
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": request.build_absolute_uri(body["links"]["self"])},
         )
-
-
-def stored_document_response(request, body_gzip: bytes, etag: str) -> HttpResponse:
-    """Send stored gzip bytes as they are; decompress only for clients that cannot take gzip."""
-    quoted = f'"{etag}"'
-    if etag_matches(request, quoted):
-        response = HttpResponse(status=304)
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
-        response = HttpResponse(body_gzip, content_type="application/json")
-        response["Content-Encoding"] = "gzip"
-    else:
-        response = HttpResponse(gzip.decompress(body_gzip), content_type="application/json")
-    response["ETag"] = quoted
-    patch_vary_headers(response, ("Accept-Encoding",))
-    return response
 
 
 class PlatformViewSet(viewsets.ViewSet):
