@@ -4,15 +4,17 @@ the same services, rows and reports as v1."""
 from __future__ import annotations
 
 import gzip
+import time
 import uuid
 
 import orjson
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from records import services
+from records.api.fast import is_visible
 from records.api.serializers import STATUS_FIELDS
 from records.api.throttles import LoginThrottle
 from records.legacy import auth, wechat
@@ -75,32 +77,47 @@ def live_report(record: TestRecord) -> dict:
     return build_report(record, list(record.answers.all()))
 
 
-def status_response(request, execution_id: str) -> JsonResponse:
+# A finished run's legacy status body never changes (terminal rows are never written again), and
+# the mini-program keeps polling it: keep the encoded body per process for a minute. Visibility
+# is checked against the cached owner on every hit, as the v1 poll's cache does.
+FINISHED_CACHE_SECONDS = 60.0
+FINISHED_CACHE_SIZE = 2_000
+_finished_bodies: dict[uuid.UUID, tuple[float, int | None, bytes]] = {}
+
+
+def status_response(request, execution_id: str) -> HttpResponse:
     """The legacy status body for an execution visible to the caller, else 404."""
     parsed = parse_uuid(execution_id)
     if parsed is None:
         return _task_not_found(execution_id)
-    fields = (*STATUS_FIELDS, "id", "brand_name", "competitor_brands")
-    row = (
-        TestRecord.objects.visible_to(request.user)
-        .filter(execution_id=parsed)
-        .values(*fields)
-        .first()
-    )
-    if row is None:
+    now = time.monotonic()
+    cached = _finished_bodies.get(parsed)
+    if cached is not None and cached[0] > now:
+        _, owner_id, body = cached
+        if not is_visible(owner_id, request.user):
+            return _task_not_found(execution_id)
+        return HttpResponse(body, content_type="application/json")
+    fields = (*STATUS_FIELDS, "id", "owner_id", "brand_name", "competitor_brands")
+    row = TestRecord.objects.filter(execution_id=parsed).values(*fields).first()
+    if row is None or not is_visible(row["owner_id"], request.user):
         return _task_not_found(execution_id)
     record = TestRecord(
         id=row["id"], brand_name=row["brand_name"], competitor_brands=row["competitor_brands"]
     )
     finished = None
-    if row["status"] in TERMINAL_STATUSES:
+    terminal = row["status"] in TERMINAL_STATUSES
+    if terminal:
         report = stored_report(row["id"]) or live_report(TestRecord.objects.get(pk=row["id"]))
         report_items = report.get("items", [])
         finished = report.get("legacy") or {}
     else:
         report_items = [answer_item(record, a) for a in Answer.objects.filter(record_id=row["id"])]
-    body = legacy_status_body(row, legacy_items(record, report_items), finished)
-    return _json(body)
+    body = orjson.dumps(legacy_status_body(row, legacy_items(record, report_items), finished))
+    if terminal:
+        if len(_finished_bodies) >= FINISHED_CACHE_SIZE:
+            _finished_bodies.clear()
+        _finished_bodies[parsed] = (now + FINISHED_CACHE_SECONDS, row["owner_id"], body)
+    return HttpResponse(body, content_type="application/json")
 
 
 class HealthView(LegacyView):
