@@ -41,17 +41,47 @@ from records.models import TERMINAL_STATUSES, ResultDocument, TestRecord
 
 # Columns read by the poll: the body's fields plus the owner for the visibility rule.
 _COLUMNS = tuple(f for f in STATUS_FIELDS if f != "execution_id") + ("owner_id",)
+_VERSION = _COLUMNS.index("version")
 _JSON = "application/json"
+_JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 _NOT_FOUND = orjson.dumps(
     {"error": "No execution with that id is visible to you.", "code": "not_found"}
 )
-_JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
-# Finished runs never change (every write is conditional on an active status), so their
-# encoded body is kept per process. The TTL bounds how long an admin delete or owner change
-# takes to show; visibility is still checked against the cached owner on every hit.
-TERMINAL_CACHE_SIZE = 20_000
-TERMINAL_CACHE_SECONDS = 60.0
-_terminal_cache: dict[uuid.UUID, tuple[float, int | None, str, bytes]] = {}
+
+
+class FinishedBodyCache:
+    """Encoded response bodies of finished runs, kept per process.
+
+    Finished runs never change (every write is conditional on an active status), so their
+    bodies can be reused. The TTL bounds how long an admin delete or owner change takes to
+    show; callers still check visibility against the cached owner on every hit.
+    """
+
+    def __init__(self, *, size: int, seconds: float = 60.0) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._entries: dict[uuid.UUID, tuple[float, int | None, str, bytes]] = {}
+
+    def get(self, execution_id: uuid.UUID) -> tuple[int | None, str, bytes] | None:
+        """(owner id, etag, body) of a finished run seen within the TTL, else None."""
+        entry = self._entries.get(execution_id)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1:]
+
+    def put(self, execution_id: uuid.UUID, owner_id: int | None, etag: str, body: bytes) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[execution_id] = (time.monotonic() + self.seconds, owner_id, etag, body)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __contains__(self, execution_id: object) -> bool:
+        return execution_id in self._entries
+
+
+_terminal_cache = FinishedBodyCache(size=20_000)
 
 
 def is_visible(owner_id: int | None, user) -> bool:
@@ -82,8 +112,9 @@ def _fetch(execution_id: uuid.UUID) -> tuple | None:
 def _encode(execution_id: uuid.UUID, row: tuple, terminal: bool) -> bytes:
     (status, stage, progress, total, completed, failed, error, error_type) = row[:8]
     created_at, started_at, finished_at, updated_at = row[8:12]
-    # Same body as serializers.status_payload (a test holds them equal); orjson writes
-    # datetimes as DRF does: ISO 8601, UTC as "Z".
+    # Same body as serializers.status_payload (a test holds them equal), written out here
+    # because going through it costs ~7 µs more per poll (iso strings, a dict from the row);
+    # orjson writes datetimes as DRF does: ISO 8601, UTC as "Z" (raw SQLite rows are naive UTC).
     return orjson.dumps(
         {
             "execution_id": str(execution_id),
@@ -125,22 +156,19 @@ def status_response(request, execution_id: str, user) -> HttpResponse:
         parsed = uuid.UUID(execution_id)
     except ValueError:
         return not_found()
-    now = time.monotonic()
     cached = _terminal_cache.get(parsed)
-    if cached is not None and cached[0] > now:
-        _, owner_id, etag, body = cached
+    if cached is not None:
+        owner_id, etag, body = cached
         terminal = True
     else:
         row = _fetch(parsed)
         if row is None:
             return not_found()
-        owner_id, etag = row[-1], f'"{row[12]}"'
+        owner_id, etag = row[-1], f'"{row[_VERSION]}"'
         terminal = row[0] in TERMINAL_STATUSES
         body = _encode(parsed, row, terminal)
         if terminal:
-            if len(_terminal_cache) >= TERMINAL_CACHE_SIZE:
-                _terminal_cache.clear()
-            _terminal_cache[parsed] = (now + TERMINAL_CACHE_SECONDS, owner_id, etag, body)
+            _terminal_cache.put(parsed, owner_id, etag, body)
     if not is_visible(owner_id, user):
         return not_found()
     if etag_matches(request, etag):

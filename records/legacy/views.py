@@ -4,7 +4,6 @@ the same services, rows and reports as v1."""
 from __future__ import annotations
 
 import gzip
-import time
 import uuid
 
 import orjson
@@ -14,7 +13,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from records import services
-from records.api.fast import is_visible
+from records.api.fast import FinishedBodyCache, is_visible
 from records.api.serializers import STATUS_FIELDS
 from records.api.throttles import LoginThrottle
 from records.legacy import auth, wechat
@@ -77,12 +76,8 @@ def live_report(record: TestRecord) -> dict:
     return build_report(record, list(record.answers.all()))
 
 
-# A finished run's legacy status body never changes (terminal rows are never written again), and
-# the mini-program keeps polling it: keep the encoded body per process for a minute. Visibility
-# is checked against the cached owner on every hit, as the v1 poll's cache does.
-FINISHED_CACHE_SECONDS = 60.0
-FINISHED_CACHE_SIZE = 2_000
-_finished_bodies: dict[uuid.UUID, tuple[float, int | None, bytes]] = {}
+# The mini-program keeps polling a finished run; its legacy body (with every answer) is reused.
+_finished_bodies = FinishedBodyCache(size=2_000)
 
 
 def status_response(request, execution_id: str) -> HttpResponse:
@@ -90,10 +85,9 @@ def status_response(request, execution_id: str) -> HttpResponse:
     parsed = parse_uuid(execution_id)
     if parsed is None:
         return _task_not_found(execution_id)
-    now = time.monotonic()
     cached = _finished_bodies.get(parsed)
-    if cached is not None and cached[0] > now:
-        _, owner_id, body = cached
+    if cached is not None:
+        owner_id, _, body = cached
         if not is_visible(owner_id, request.user):
             return _task_not_found(execution_id)
         return HttpResponse(body, content_type="application/json")
@@ -114,9 +108,7 @@ def status_response(request, execution_id: str) -> HttpResponse:
         report_items = [answer_item(record, a) for a in Answer.objects.filter(record_id=row["id"])]
     body = orjson.dumps(legacy_status_body(row, legacy_items(record, report_items), finished))
     if terminal:
-        if len(_finished_bodies) >= FINISHED_CACHE_SIZE:
-            _finished_bodies.clear()
-        _finished_bodies[parsed] = (now + FINISHED_CACHE_SECONDS, row["owner_id"], body)
+        _finished_bodies.put(parsed, row["owner_id"], "", body)
     return HttpResponse(body, content_type="application/json")
 
 
