@@ -11,6 +11,7 @@ import gzip
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -317,6 +318,34 @@ def build_report(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class RunResults:
+    """A run's scores and report, built together from its answers."""
+
+    scores: dict[str, Any]
+    report: dict[str, Any]
+
+    @property
+    def record_fields(self) -> dict[str, Any]:
+        """The execution row's copies of the headline results."""
+        return {
+            "overall_score": self.report["summary"]["overall_score"],
+            "results_summary": self.report["summary"],
+            "scoring_version": self.scores["scoring_version"],
+        }
+
+    def store(self, record: TestRecord) -> None:
+        """Materialise the scores and store the report."""
+        store_scores(record, self.scores)
+        store_report(record, self.report)
+
+
+def build_results(record: TestRecord, answers: list[Answer]) -> RunResults:
+    """Score the run and build its report (finish, re-analyse and import all use this)."""
+    scores = build_scores(record, answers)
+    return RunResults(scores, build_report(record, answers, scores))
+
+
 def score_rows(record: TestRecord, scores: dict[str, Any]) -> Iterable[BrandScore]:
     """BrandScore rows for every brand x (platform, overall)."""
     for brand, data in scores["brands"].items():
@@ -365,4 +394,4 @@ def store_report(record: TestRecord, report: dict[str, Any]) -> ResultDocument:
     return document
 
 
-__all__ = ["SCORING_VERSION", "Analyser", "build_report", "store_report", "store_scores"]
+__all__ = ["SCORING_VERSION", "Analyser", "RunResults", "build_report", "build_results"]

@@ -38,7 +38,7 @@ from records.models import (
     WeChatAccount,
 )
 from records.platforms import available_platforms, build_adapters, canonical_platform
-from records.reports import Analyser, build_report, build_scores, store_report, store_scores
+from records.reports import Analyser, build_results
 
 logger = logging.getLogger(__name__)
 
@@ -373,17 +373,8 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
         return None
     record = TestRecord.objects.get(pk=record_id)
     answers = list(record.answers.all())
-    succeeded = [a for a in answers if a.status == AnswerStatus.SUCCESS]
-    failed = [a for a in answers if a.status == AnswerStatus.FAILED]
-    if failed and not succeeded:
-        status, stage = Status.FAILED, Stage.FAILED
-    elif failed or len(answers) < record.total_tasks:
-        status, stage = Status.PARTIAL_COMPLETED, Stage.COMPLETED
-    else:
-        status, stage = Status.COMPLETED, Stage.COMPLETED
-    error_type, error = summarise_failures(failed, all_failed=not succeeded)
-    scores = build_scores(record, answers)
-    report = build_report(record, answers, scores)
+    status, stage, error_type, error = run_outcome(answers, total_tasks=record.total_tasks)
+    results = build_results(record, answers)
     with transaction.atomic():
         finished = TestRecord.objects.filter(pk=record_id, status=Status.RUNNING).update(
             status=status,
@@ -394,18 +385,29 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
             heartbeat_at=timezone.now(),
             error=error,
             error_type=error_type,
-            overall_score=report["summary"]["overall_score"],
-            results_summary=report["summary"],
-            scoring_version=scores["scoring_version"],
             version=F("version") + 1,
+            **results.record_fields,
         )
         if not finished:
             return None
         record.refresh_from_db()
-        store_scores(record, scores)
-        store_report(record, report)
+        results.store(record)
     logger.info("execution %s finished: %s", record.execution_id, status)
     return record
+
+
+def run_outcome(answers: list[Answer], *, total_tasks: int) -> tuple[str, str, str, str]:
+    """(status, stage, error_type, error) of a run that asked its calls and got ``answers``:
+    completed when every call succeeded, partial when some did, failed when none did."""
+    succeeded = [a for a in answers if a.status == AnswerStatus.SUCCESS]
+    failed = [a for a in answers if a.status == AnswerStatus.FAILED]
+    if not succeeded:
+        status, stage = Status.FAILED, Stage.FAILED
+    elif failed or len(answers) < total_tasks:
+        status, stage = Status.PARTIAL_COMPLETED, Stage.COMPLETED
+    else:
+        status, stage = Status.COMPLETED, Stage.COMPLETED
+    return (status, stage, *summarise_failures(failed, all_failed=not succeeded))
 
 
 def summarise_failures(failed: list[Answer], *, all_failed: bool) -> tuple[str, str]:
@@ -655,16 +657,10 @@ def reanalyse_brand_test(*, record: TestRecord) -> TestRecord:
         )
         answer.analysis = analysis | kept
     Answer.objects.bulk_update(answers, ["analysis"], batch_size=500)
-    scores = build_scores(record, answers)
-    report = build_report(record, answers, scores)
-    store_scores(record, scores)
-    store_report(record, report)
+    results = build_results(record, answers)
+    results.store(record)
     TestRecord.objects.filter(pk=record.pk).update(
-        overall_score=report["summary"]["overall_score"],
-        results_summary=report["summary"],
-        scoring_version=scores["scoring_version"],
-        updated_at=timezone.now(),
-        version=F("version") + 1,
+        updated_at=timezone.now(), version=F("version") + 1, **results.record_fields
     )
     record.refresh_from_db()
     logger.info("re-analysed execution %s", record.execution_id)

@@ -52,13 +52,11 @@ from records.models import (
     Answer,
     AnswerStatus,
     Source,
-    Stage,
-    Status,
     TestRecord,
 )
 from records.platforms import canonical_platform
-from records.reports import Analyser, build_report, build_scores, store_report, store_scores
-from records.services import ensure_wechat_user, summarise_failures
+from records.reports import Analyser, build_results
+from records.services import ensure_wechat_user, run_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -841,29 +839,19 @@ class LegacyImporter:
                 )
             )
         record.repeats = max(repeats.values(), default=1)
-        succeeded = [a for a in answers if a.status == AnswerStatus.SUCCESS]
-        failed = [a for a in answers if a.status == AnswerStatus.FAILED]
-        record.completed_tasks, record.failed_tasks = len(succeeded), len(failed)
-        # The same outcome rule as finish_brand_test, over the legacy items.
-        if not succeeded:
-            record.status, record.stage = Status.FAILED, Stage.FAILED
-        elif failed:
-            record.status, record.stage = Status.PARTIAL_COMPLETED, Stage.COMPLETED
-        else:
-            record.status, record.stage = Status.COMPLETED, Stage.COMPLETED
-        record.error_type, record.error = summarise_failures(failed, all_failed=not succeeded)
+        record.completed_tasks = sum(a.status == AnswerStatus.SUCCESS for a in answers)
+        record.failed_tasks = len(answers) - record.completed_tasks
+        record.status, record.stage, record.error_type, record.error = run_outcome(
+            answers, total_tasks=len(answers)
+        )
         return answers
 
     def finish(self, record: TestRecord, answers: list[Answer]) -> None:
         """Store the run and its answers, then score and report it as finish_brand_test does."""
         record.save()
         Answer.objects.bulk_create(answers)
-        stored = list(record.answers.all())
-        scores = build_scores(record, stored)
-        report = build_report(record, stored, scores)
-        record.overall_score = report["summary"]["overall_score"]
-        record.results_summary = report["summary"]
-        record.scoring_version = scores["scoring_version"]
-        record.save(update_fields=["overall_score", "results_summary", "scoring_version"])
-        store_scores(record, scores)
-        store_report(record, report)
+        results = build_results(record, list(record.answers.all()))
+        for name, value in results.record_fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=list(results.record_fields))
+        results.store(record)
