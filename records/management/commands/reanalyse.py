@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from records import services
+from records.analysis import SCORING_VERSION
 from records.models import TERMINAL_STATUSES, TestRecord
 
 
@@ -26,7 +27,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, execution_ids=(), all=False, outdated=False, **options):
-        records = TestRecord.objects.filter(status__in=TERMINAL_STATUSES).only("pk")
+        # The service locks and re-reads each row; it needs only the key and the status here.
+        records = TestRecord.objects.filter(status__in=TERMINAL_STATUSES).only("pk", "status")
         if execution_ids:
             try:
                 ids = [uuid.UUID(value) for value in execution_ids]
@@ -39,8 +41,6 @@ class Command(BaseCommand):
         elif not (all or outdated):
             raise CommandError("Name execution ids, or pass --all or --outdated.")
         if outdated:
-            from records.analysis import SCORING_VERSION
-
             records = records.exclude(scoring_version=SCORING_VERSION)
         done = 0
         for record in tqdm(
@@ -50,6 +50,6 @@ class Command(BaseCommand):
             file=self.stdout._out,
             disable=options["verbosity"] < 1,
         ):
-            services.reanalyse_brand_test(record=TestRecord.objects.get(pk=record.pk))
+            services.reanalyse_brand_test(record=record)
             done += 1
         self.stdout.write(self.style.SUCCESS(f"Re-analysed {done} execution(s)."))
