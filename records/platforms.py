@@ -44,6 +44,11 @@ _ALIASES = {
     "demo": ("demo",),
 }
 ALIAS_MAP = {alias: platform for platform, aliases in _ALIASES.items() for alias in aliases}
+# Latin aliases, longest first, for model-style names ("gpt-4o" before "gpt").
+_MODEL_PREFIXES = sorted(
+    ((alias, platform) for alias, platform in ALIAS_MAP.items() if alias.isascii()),
+    key=lambda item: -len(item[0]),
+)
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
@@ -54,8 +59,8 @@ def canonical_platform(name: str) -> str | None:
     if key in ALIAS_MAP:
         return ALIAS_MAP[key]
     # Model-style names: 'gpt-4o', 'glm-4', 'qwen-plus', 'ernie-4.0' name their platform first.
-    for alias, platform in sorted(ALIAS_MAP.items(), key=lambda item: -len(item[0])):
-        if alias.isascii() and key.startswith(alias):
+    for alias, platform in _MODEL_PREFIXES:
+        if key.startswith(alias):
             return platform
     return None
 
