@@ -63,7 +63,7 @@ serve: $(VENV)/.installed-run
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
 	  --blocking-threads $(THREADS) --no-ws brandtest.wsgi:application
 
-# The benchmark protocol (design/BENCHMARKS.md); seeds bench/data/ (or brandtest_bench_<rows> on
+# The benchmark protocol (docs/benchmarks.md); seeds bench/data/ (or brandtest_bench_<rows> on
 # PostgreSQL) once, then reuses it. LEVELS=L0,L1 to run some levels only.
 ROWS ?= 1000000
 bench: $(VENV)/.installed-run
@@ -79,6 +79,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
