@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from records.engine.adapters import build_adapters
+from records.engine.adapters import build_adapter
 from records.engine.base import Prompt
 from records.engine.config import platform_configs
 from records.engine.retry import RetryPolicy
@@ -87,7 +87,7 @@ def run_matrix(
     # One shared client, as a worker would hold for a run; its pool must not be the bottleneck.
     limits = httpx.Limits(max_connections=global_limit, max_keepalive_connections=global_limit)
     with httpx.Client(limits=limits) as client:
-        adapters = build_adapters(configs, platforms, client=client)
+        adapters = {p: build_adapter(p, configs[p], client) for p in platforms}
         runner = MatrixRunner(
             adapters,
             global_limit=global_limit,

@@ -26,6 +26,8 @@ import orjson
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from records.engine.config import PLATFORMS
+
 SEED_VERSION = "3"
 SEED = 20240601
 USERS = 1_000
@@ -52,7 +54,6 @@ QUESTIONS = [
     "What are the best massage chains in Beijing for office workers?",
     "Which brand offers the best value for traditional Chinese massage?",
 ]
-PLATFORMS = ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemini", "wenxin")
 ERRORS = (
     ("quota_exhausted", "deepseek: quota exhausted; check the account's balance (3 calls)"),
     ("timeout", "kimi: timed out after 60 s (2 calls)"),

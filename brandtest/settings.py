@@ -5,12 +5,13 @@ database task backend). Production sets DJANGO_SECRET_KEY, DATABASE_URL and DJAN
 """
 
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from records.engine.config import platform_configs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BRANDTEST_VAR_DIR", BASE_DIR / "var"))
@@ -51,18 +52,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Never used when DJANGO_SECRET_KEY is set; the "django-insecure-" prefix makes
+# `check --deploy` flag it (security.W009) should it ever reach a server.
+DEVELOPMENT_SECRET_KEY = "django-insecure-brandtest-development-key-never-use-in-production"
+
+
 def _secret_key() -> str:
-    """The key from the environment, else one generated once and kept in var/ (never in git)."""
+    """The key from the environment, else the development key (reading settings writes nothing)."""
     if key := os.environ.get("DJANGO_SECRET_KEY"):
         return key
     if env_bool("DJANGO_REQUIRE_SECRET_KEY"):
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return DEVELOPMENT_SECRET_KEY
 
 
 SECRET_KEY = _secret_key()
@@ -146,6 +147,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too: an in-memory database's shared cache locks whole tables between
     # threads, unlike the WAL file the service runs on.
     # One file per test process, so concurrent runs never share (and delete) each other's.
+    # The test run creates VAR_DIR (tests/conftest.py); importing settings writes nothing.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_db_{os.getpid()}.sqlite3")}
 else:
     # One test database per test process here too (concurrent runs on one server).
@@ -304,3 +306,9 @@ BRANDTEST_RETRY_MAX_DELAY = env_float("BRANDTEST_RETRY_MAX_DELAY", 20.0)
 BRANDTEST_STALE_AFTER = env_int("BRANDTEST_STALE_AFTER", 300)
 # Suggested client poll interval while a run is active (Retry-After / next_poll_ms).
 BRANDTEST_POLL_INTERVAL_MS = env_int("BRANDTEST_POLL_INTERVAL_MS", 1000)
+# Every real platform's key, base URL, model and timeout (<PLATFORM>_API_KEY, _BASE_URL, _MODEL,
+# _TIMEOUT), read from the environment once, here; records.platforms serves them.
+try:
+    BRANDTEST_PLATFORMS = platform_configs(os.environ, default_timeout=BRANDTEST_CALL_TIMEOUT)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc

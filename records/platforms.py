@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -11,11 +10,11 @@ from django.conf import settings
 
 from records.engine.adapters import build_adapter
 from records.engine.base import Adapter
-from records.engine.config import PlatformConfig
-from records.engine.config import platform_configs as load_platform_configs
+from records.engine.config import PLATFORMS, PlatformConfig
 from records.engine.demo import DemoAdapter
 
-REAL_PLATFORMS = ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemini", "wenxin")
+# The one list of real platforms is the engine's (records/engine/config.py).
+REAL_PLATFORMS = PLATFORMS
 DEMO_PLATFORM = "demo"
 KNOWN_PLATFORMS = (*REAL_PLATFORMS, DEMO_PLATFORM)
 
@@ -76,8 +75,9 @@ class PlatformInfo:
 
 
 def platform_configs() -> dict[str, PlatformConfig]:
-    """Each real platform's key, base URL, model and timeout, read from the environment."""
-    return load_platform_configs(os.environ, default_timeout=settings.BRANDTEST_CALL_TIMEOUT)
+    """Each real platform's key, base URL, model and timeout (read from the environment once, by
+    the settings)."""
+    return settings.BRANDTEST_PLATFORMS
 
 
 def platform_infos() -> list[PlatformInfo]:

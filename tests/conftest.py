@@ -1,11 +1,22 @@
 """Shared fixtures."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from records.engine.config import platform_configs
 from tests.factories import UserFactory
+
+
+def pytest_configure(config):
+    """Create the SQLite test database's directory (settings only name it; they write nothing)."""
+    test_db = django_settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and test_db:
+        Path(test_db).parent.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +31,24 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def platform_env(settings):
+    """Configure the real platforms as if these variables had been set at start-up.
+
+    Settings read ``<PLATFORM>_API_KEY`` and friends once, so a test sets them through this
+    fixture rather than the process environment. Calls accumulate.
+    """
+    environ: dict[str, str] = {}
+
+    def configure(variables: dict[str, str]) -> None:
+        environ.update(variables)
+        settings.BRANDTEST_PLATFORMS = platform_configs(
+            environ, default_timeout=settings.BRANDTEST_CALL_TIMEOUT
+        )
+
+    return configure
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Per-brand sentiment (METRICS.md §5): a Chinese+English lexicon and an optional LLM judge.
+"""Per-brand sentiment (docs/metrics.md): a Chinese+English lexicon over the answer text.
 
 The lexicon analyser reads the sentences that mention a brand (plus the brand-less sentences of
 a list item whose lead names it), handles negation (不推荐, not recommended), contrast (但是,
@@ -8,14 +8,12 @@ keeps every cue's offsets as evidence.
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 LABEL_SCORES = {"positive": 1, "neutral": 0, "negative": -1, "mixed": 0}
-JUDGE_PROMPT_VERSION = "sentiment-judge-1"
 
 _POSITIVE_ZH = """
 推荐 首选 值得 值得推荐 值得信赖 值得一试 专业 正规 靠谱 可靠 口碑好 口碑不错 口碑佳
@@ -271,69 +269,3 @@ def sentence_attitude(norm: str, offset: int) -> str:
             label = label_for(positive, negative)
             return label if label in {"positive", "negative"} else "neutral"
     return "neutral"
-
-
-def judge_prompt(text: str, brand: str) -> str:
-    """The strict-JSON prompt of the LLM judge (version :data:`JUDGE_PROMPT_VERSION`)."""
-    return (
-        "You grade how an AI assistant's answer portrays one brand.\n"
-        f"Brand: {brand}\n"
-        "Answer:\n<answer>\n"
-        f"{text}\n"
-        "</answer>\n"
-        "Reply with ONLY one JSON object, no prose and no code fence:\n"
-        '{"label": "positive" | "neutral" | "negative" | "mixed", '
-        '"quotes": ["<exact text copied from the answer>", ...]}\n'
-        "Rules: judge only what the answer says about this brand; give 1-3 short quotes copied "
-        "character for character from the answer that justify the label; use "
-        '"neutral" with an empty list when the answer does not evaluate the brand.'
-    )
-
-
-def parse_judge_reply(reply: str, text: str) -> tuple[str, list[list]] | None:
-    """(label, evidence) from a judge reply, or None unless it is valid and every quote is real."""
-    body = reply.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1)
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    label, quotes = data.get("label"), data.get("quotes", [])
-    if label not in LABEL_SCORES or not isinstance(quotes, list):
-        return None
-    if label != "neutral" and not quotes:
-        return None
-    evidence = []
-    for quote in quotes:
-        if not isinstance(quote, str) or not quote.strip():
-            return None
-        start = text.find(quote)
-        if start < 0:
-            return None
-        evidence.append([start, start + len(quote), quote])
-    return label, evidence
-
-
-def judge_sentiment(text: str, brand: str, ask: Callable[[str], str], model: str) -> dict | None:
-    """Ask an LLM judge for ``brand``'s sentiment in ``text``; None if the reply is rejected.
-
-    ``ask`` sends one prompt to the configured judge platform (at temperature 0) and returns the
-    reply text; its errors propagate. The reply is rejected unless it is strict JSON with a known
-    label and every quote is a verbatim substring of the answer.
-    """
-    parsed = parse_judge_reply(ask(judge_prompt(text, brand)), text)
-    if parsed is None:
-        return None
-    label, evidence = parsed
-    return {
-        "label": label,
-        "score": LABEL_SCORES[label],
-        "evidence": evidence,
-        "method": "llm_judge",
-        "model": model,
-        "prompt_version": JUDGE_PROMPT_VERSION,
-    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 
 import httpx
@@ -37,13 +37,3 @@ def build_adapter(
     if config.platform != platform:
         raise ValueError(f"config for {config.platform!r} given for platform {platform!r}")
     return adapter_class(config, client=client)
-
-
-def build_adapters(
-    configs: Mapping[str, PlatformConfig],
-    platforms: Iterable[str],
-    *,
-    client: httpx.Client | None = None,
-) -> dict[str, HTTPAdapter]:
-    """One adapter per platform, optionally sharing one HTTP client."""
-    return {platform: build_adapter(platform, configs[platform], client) for platform in platforms}

@@ -1,15 +1,14 @@
-"""Per-platform settings read from the environment: key, base URL, model, timeout."""
+"""The real platforms and their environment settings: key, base URL, model, timeout."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-PLATFORMS = ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemini", "wenxin")
-
 DEFAULT_TIMEOUT = 60.0
 
-# (base URL, default model) per platform; every one is overridable from the environment.
+# The real platforms, in display order, with their (base URL, default model); every value is
+# overridable from the environment. The one list of platform ids: everything else derives from it.
 DEFAULTS: dict[str, tuple[str, str]] = {
     "deepseek": ("https://api.deepseek.com", "deepseek-chat"),
     # Ark's "model" is the id of an endpoint or a model the account has enabled.
@@ -22,6 +21,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     # Qianfan v2 speaks the OpenAI protocol with a bearer API key.
     "wenxin": ("https://qianfan.baidubce.com/v2", "ernie-4.0-8k"),
 }
+PLATFORMS: tuple[str, ...] = tuple(DEFAULTS)
 
 
 def env_var(platform: str, setting: str) -> str:

@@ -1,8 +1,6 @@
-import json
-
 import pytest
 
-from records.analysis import JUDGE_PROMPT_VERSION, BrandSpec, analyse_answer, judge_sentiment
+from records.analysis import BrandSpec, analyse_answer
 from records.analysis.sentiment import label_for
 
 TUINA = [BrandSpec("华夏良子"), BrandSpec("良子"), BrandSpec("大宝")]
@@ -129,52 +127,3 @@ def test_label_thresholds():
     assert label_for(2, 1) == "positive"
     assert label_for(1, 2) == "negative"
     assert label_for(1.5, 1) == "mixed"
-
-
-ANSWER = "华夏良子手法专业，但是价格偏贵。"
-
-
-def test_judge_sends_a_strict_json_prompt_and_records_model_and_version():
-    prompts = []
-
-    def ask(prompt):
-        prompts.append(prompt)
-        reply = {"label": "mixed", "quotes": ["手法专业", "价格偏贵"]}
-        return json.dumps(reply, ensure_ascii=False)
-
-    result = judge_sentiment(ANSWER, "华夏良子", ask, model="deepseek-chat")
-    assert result == {
-        "label": "mixed",
-        "score": 0,
-        "evidence": [[4, 8, "手法专业"], [11, 15, "价格偏贵"]],
-        "method": "llm_judge",
-        "model": "deepseek-chat",
-        "prompt_version": JUDGE_PROMPT_VERSION,
-    }
-    (prompt,) = prompts
-    assert ANSWER in prompt and "华夏良子" in prompt and "JSON" in prompt
-
-
-def test_judge_accepts_a_fenced_json_reply():
-    reply = '```json\n{"label": "positive", "quotes": ["手法专业"]}\n```'
-    assert judge_sentiment(ANSWER, "华夏良子", lambda _: reply, "m")["label"] == "positive"
-
-
-@pytest.mark.parametrize(
-    "reply",
-    [
-        '{"label": "positive", "quotes": ["手法非常专业"]}',
-        '{"label": "great", "quotes": ["手法专业"]}',
-        '{"label": "negative", "quotes": []}',
-        '{"label": "positive", "quotes": [""]}',
-        "The brand is portrayed positively.",
-        '["positive"]',
-    ],
-)
-def test_judge_reply_is_rejected_unless_valid_with_verbatim_quotes(reply):
-    assert judge_sentiment(ANSWER, "华夏良子", lambda _: reply, "m") is None
-
-
-def test_judge_accepts_neutral_without_quotes():
-    reply = '{"label": "neutral", "quotes": []}'
-    assert judge_sentiment(ANSWER, "华夏良子", lambda _: reply, "m")["score"] == 0

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from records.engine.adapters import build_adapters
+from records.engine.adapters import build_adapter
 from records.engine.base import Prompt, Reply
 from records.engine.config import platform_configs
 from records.engine.retry import RetryPolicy
@@ -33,7 +33,7 @@ def slow_server():
 
 def adapters_for(server, platforms):
     configs = platform_configs(server.environ(platforms))
-    return build_adapters(configs, platforms)
+    return {platform: build_adapter(platform, configs[platform]) for platform in platforms}
 
 
 def test_concurrency_stays_within_the_global_and_per_platform_limits(slow_server):
