@@ -15,12 +15,11 @@ ALL_PLATFORMS = ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemi
 
 
 @pytest.fixture
-def platform_server(monkeypatch, settings):
+def platform_server(platform_env, settings):
     settings.BRANDTEST_RETRY_BASE_DELAY = 0.01
     settings.BRANDTEST_RETRY_MAX_DELAY = 0.05
     with FakePlatformServer() as server:
-        for name, value in server.environ(ALL_PLATFORMS).items():
-            monkeypatch.setenv(name, value)
+        platform_env(server.environ(ALL_PLATFORMS))
         yield server
 
 
@@ -83,9 +82,9 @@ def test_failures_end_with_their_error_type_retries_and_run_status(
     assert record.answers.get(platform="kimi").status == "success"
 
 
-def test_timeouts_are_retried_then_fail(platform_server, monkeypatch, settings):
+def test_timeouts_are_retried_then_fail(platform_server, platform_env, settings):
     settings.BRANDTEST_MAX_RETRIES = 1
-    monkeypatch.setenv("DEEPSEEK_TIMEOUT", "0.2")
+    platform_env({"DEEPSEEK_TIMEOUT": "0.2"})
     platform_server.script("deepseek", hang(2), hang(2))
     record = run(["deepseek"])
     answer = record.answers.get()

@@ -262,8 +262,8 @@ def test_results_of_a_running_execution_are_a_live_partial_view(api_client):
     assert len(body["items"]) == 1
 
 
-def test_platforms_list_never_shows_keys(api_client, monkeypatch):
-    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-secret-value")
+def test_platforms_list_never_shows_keys(api_client, platform_env):
+    platform_env({"DEEPSEEK_API_KEY": "sk-secret-value"})
     response = api_client.get("/api/v1/platforms/")
     platforms = {p["id"]: p for p in response.json()}
     assert platforms["deepseek"]["configured"] is True

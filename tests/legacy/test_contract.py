@@ -493,9 +493,9 @@ def test_start_accepts_string_and_object_models(client, models):
     assert TestRecord.objects.get().platforms == ["demo"]
 
 
-def test_start_maps_chinese_display_names_to_platform_ids(client, monkeypatch):
+def test_start_maps_chinese_display_names_to_platform_ids(client, platform_env):
     for platform in ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemini", "wenxin"):
-        monkeypatch.setenv(f"{platform.upper()}_API_KEY", "test-key")
+        platform_env({f"{platform.upper()}_API_KEY": "test-key"})
     models = [
         "豆包",
         {"name": "通义千问", "checked": True},
