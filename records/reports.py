@@ -94,7 +94,7 @@ def _valid(answer: Answer) -> bool:
 
 
 def build_scores(record: TestRecord, answers: list[Answer]) -> dict[str, Any]:
-    """METRICS.md scores per brand, per platform and overall."""
+    """docs/metrics.md scores per brand, per platform and overall."""
     brands = [record.brand_name, *record.competitor_brands]
     return score_execution(
         [

@@ -1,4 +1,4 @@
-"""Brand aliases and the single leftmost-longest brand matcher (METRICS.md §2)."""
+"""Brand aliases and the single leftmost-longest brand matcher (docs/metrics.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Citation extraction, URL normalisation and owner classification (METRICS.md §6)."""
+"""Citation extraction, URL normalisation and owner classification (docs/metrics.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Compatibility views for the legacy mini-program (LEGACY_CONTRACT.md "Result item" and
+"""Compatibility views for the legacy mini-program (docs/legacy-contract.md "Result item" and
 "Legacy-compatible scores"), computed from our own analysis, never from the answering model.
 
 These are views: the primary metrics are :func:`records.analysis.score_execution`'s.

@@ -1,4 +1,4 @@
-"""Length-preserving text normalisation (METRICS.md §1).
+"""Length-preserving text normalisation (docs/metrics.md §1).
 
 Every function here returns a string of exactly the input's length, so an offset found in the
 normalised text is the same offset in the stored answer. NFKC is never applied: it changes length.

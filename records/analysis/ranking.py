@@ -1,4 +1,4 @@
-"""List parsing and per-brand rank (METRICS.md §3).
+"""List parsing and per-brand rank (docs/metrics.md §3).
 
 Answers recommend brands in Markdown lists: numbered (``1.`` ``1、`` ``1)`` ``(1)``), Chinese
 outline markers (``一、`` ``（一）`` ``①`` ``第一``), bullets, numbered or plain headings, and

@@ -1,4 +1,4 @@
-"""Execution-level scores (METRICS.md §3-§8): MR (+SE), MRR, top-1, average rank, SoV, NSS, VS.
+"""Execution-level scores (docs/metrics.md §3-§8): MR (+SE), MRR, top-1, average rank, SoV, NSS, VS.
 
 Aggregation is run -> cell (question x platform) -> platform -> overall, each level a plain
 mean, so every question and every platform weighs the same and failed calls reweight nothing.

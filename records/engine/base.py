@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-# Wire strings of ARCHITECTURE.md's error taxonomy.
+# Wire strings of docs/architecture.md's error taxonomy.
 ERROR_TYPES = (
     "timeout",
     "rate_limited",

@@ -1,4 +1,4 @@
-"""Turns HTTP failures into ``PlatformError``s of ARCHITECTURE.md's taxonomy.
+"""Turns HTTP failures into ``PlatformError``s of docs/architecture.md's taxonomy.
 
 Decisions:
 - 5xx is ``network_error`` (retryable): the platform could not produce an answer, like a dropped

@@ -2,7 +2,7 @@
 
 corpus.json holds answers in the style of DeepSeek, Kimi, Doubao, Qwen, ChatGPT and Gemini to
 buyer questions, with traps (brand substrings, common-word aliases, citations in every form).
-Each entry lists the brands that are really mentioned, their rank under METRICS.md §3, and the
+Each entry lists the brands that are really mentioned, their rank under docs/metrics.md §3, and the
 registrable domains of the sources the answer cites.
 """
 
