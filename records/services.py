@@ -62,7 +62,7 @@ class InvalidTransition(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class BrandTestInput:
+class ExecutionInput:
     """A validated, normalised brand-test request."""
 
     brand: str
@@ -72,14 +72,14 @@ class BrandTestInput:
     repeats: int
 
 
-def clean_brand_test_input(
+def clean_execution_input(
     *,
     brand: str,
     competitors: list[str],
     questions: list[str],
     platforms: list[str],
     repeats: int | None,
-) -> BrandTestInput:
+) -> ExecutionInput:
     """Validate and normalise a request; raise ValidationError naming each bad field."""
     errors: dict[str, list[str]] = {}
 
@@ -147,7 +147,7 @@ def clean_brand_test_input(
 
     if errors:
         raise ValidationError(errors)
-    return BrandTestInput(brand, cleaned_competitors, cleaned_questions, cleaned_platforms, repeats)
+    return ExecutionInput(brand, cleaned_competitors, cleaned_questions, cleaned_platforms, repeats)
 
 
 def caller_key_for(owner, device_id: str = "") -> str:
@@ -158,7 +158,7 @@ def caller_key_for(owner, device_id: str = "") -> str:
     return f"device:{device_id}" if device_id else ""
 
 
-def fingerprint(data: BrandTestInput) -> str:
+def fingerprint(data: ExecutionInput) -> str:
     """A stable hash of a normalised request; equal requests have equal fingerprints."""
     payload = json.dumps(
         [data.brand, data.competitors, data.questions, sorted(data.platforms), data.repeats],
@@ -176,10 +176,10 @@ class StartResult:
 
 
 @transaction.atomic
-def start_brand_test(
+def start_execution(
     *,
     owner,
-    data: BrandTestInput,
+    data: ExecutionInput,
     source: str = Source.API,
     device_id: str = "",
     idempotency_key: str = "",
@@ -247,7 +247,7 @@ def lock_caller(caller_key: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def claim_brand_test(*, execution_id: str) -> bool:
+def claim_execution(*, execution_id: str) -> bool:
     """Move a queued execution to running; False if it is not queued (already taken, cancelled)."""
     now = timezone.now()
     return bool(
@@ -357,7 +357,7 @@ def heartbeat(*, record_id: int) -> bool:
     )
 
 
-def finish_brand_test(*, record_id: int) -> TestRecord | None:
+def finish_execution(*, record_id: int) -> TestRecord | None:
     """Analyse, store the report and move the execution to its terminal state.
 
     Returns None when the execution stopped being active meanwhile (cancelled or reaped).
@@ -373,7 +373,7 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
         return None
     record = TestRecord.objects.get(pk=record_id)
     answers = list(record.answers.all())
-    status, stage, error_type, error = run_outcome(answers, total_tasks=record.total_tasks)
+    status, stage, error_type, error = execution_outcome(answers, total_tasks=record.total_tasks)
     results = build_results(record, answers)
     with transaction.atomic():
         finished = TestRecord.objects.filter(pk=record_id, status=Status.RUNNING).update(
@@ -396,7 +396,7 @@ def finish_brand_test(*, record_id: int) -> TestRecord | None:
     return record
 
 
-def run_outcome(answers: list[Answer], *, total_tasks: int) -> tuple[str, str, str, str]:
+def execution_outcome(answers: list[Answer], *, total_tasks: int) -> tuple[str, str, str, str]:
     """(status, stage, error_type, error) of a run that asked its calls and got ``answers``:
     completed when every call succeeded, partial when some did, failed when none did."""
     succeeded = [a for a in answers if a.status == AnswerStatus.SUCCESS]
@@ -425,7 +425,7 @@ def summarise_failures(failed: list[Answer], *, all_failed: bool) -> tuple[str, 
     return dominant, prefix + "; ".join(parts)
 
 
-def cancel_brand_test(*, record: TestRecord) -> TestRecord:
+def cancel_execution(*, record: TestRecord) -> TestRecord:
     """Cancel an active execution; the runner sees it at its next write and stops."""
     now = timezone.now()
     updated = TestRecord.objects.filter(pk=record.pk, status__in=ACTIVE_STATUSES).update(
@@ -447,7 +447,7 @@ def cancel_brand_test(*, record: TestRecord) -> TestRecord:
     return record
 
 
-def fail_brand_test(*, record_id: int, error_type: str, error: str) -> bool:
+def fail_execution(*, record_id: int, error_type: str, error: str) -> bool:
     """Mark an active execution failed (a crash inside the runner); keeps its answers."""
     now = timezone.now()
     return bool(
@@ -464,19 +464,19 @@ def fail_brand_test(*, record_id: int, error_type: str, error: str) -> bool:
     )
 
 
-def execute_brand_test(*, execution_id: str) -> None:
+def run_execution(*, execution_id: str) -> None:
     """Run a queued execution to its end: ask every pending call concurrently, store each answer
     as it lands, then finish. Called by the task; safe to call twice (one claim wins)."""
-    if not claim_brand_test(execution_id=execution_id):
+    if not claim_execution(execution_id=execution_id):
         logger.info("execution %s is not queued; nothing to run", execution_id)
         return
     record = TestRecord.objects.get(execution_id=execution_id)
     try:
         if run_pending_calls(record):
-            finish_brand_test(record_id=record.pk)
+            finish_execution(record_id=record.pk)
     except Exception:
         logger.exception("execution %s crashed", execution_id)
-        fail_brand_test(
+        fail_execution(
             record_id=record.pk,
             error_type="internal",
             error="The run stopped on an internal error; stored answers are kept. Retry it.",
@@ -552,7 +552,7 @@ def store_outcome(
     )
 
 
-def reap_stale_brand_tests(*, older_than_seconds: int) -> list[str]:
+def reap_stale_executions(*, older_than_seconds: int) -> list[str]:
     """Mark running executions whose heartbeat is older than the threshold failed (worker_lost).
 
     Their stored answers are kept; a retry re-runs only the calls without a successful answer.
@@ -589,7 +589,7 @@ RETRYABLE_STATUSES = (Status.FAILED, Status.PARTIAL_COMPLETED, Status.CANCELLED)
 
 
 @transaction.atomic
-def retry_brand_test(*, record: TestRecord, owner=None) -> TestRecord:
+def retry_execution(*, record: TestRecord, owner=None) -> TestRecord:
     """Start a new attempt of an ended execution that re-runs only the calls without a
     successful answer; the successful ones are copied over, so the new report is complete."""
     from records.tasks import run_brand_test
@@ -637,7 +637,7 @@ PRESERVED_ANALYSIS_KEYS = ("raw_text",)
 
 
 @transaction.atomic
-def reanalyse_brand_test(*, record: TestRecord) -> TestRecord:
+def reanalyse_execution(*, record: TestRecord) -> TestRecord:
     """Recompute every answer's analysis, the scores and the report from stored answer text,
     without calling any platform (after the analysers or scoring change)."""
     if not record.is_terminal:

@@ -8,4 +8,4 @@ from records import services
 @task()
 def run_brand_test(execution_id: str) -> None:
     """Ask every platform every question of an execution and store the answers."""
-    services.execute_brand_test(execution_id=execution_id)
+    services.run_execution(execution_id=execution_id)

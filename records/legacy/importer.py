@@ -3,7 +3,7 @@
 The source file is opened read-only and immutable, so nothing is written next to it. Each legacy
 ``test_records`` row becomes one finished :class:`~records.models.TestRecord` with its answers,
 re-analysed and scored by the same functions that finish a new run
-(:func:`records.services.finish_brand_test`), so old and new runs are comparable.
+(:func:`records.execution.finish_execution`), so old and new runs are comparable.
 
 Identity of an imported run (what makes re-imports idempotent):
 
@@ -56,7 +56,7 @@ from records.models import (
 )
 from records.platforms import canonical_platform
 from records.reports import Analyser, build_results
-from records.services import ensure_wechat_user, run_outcome
+from records.services import ensure_wechat_user, execution_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -841,13 +841,13 @@ class LegacyImporter:
         record.repeats = max(repeats.values(), default=1)
         record.completed_tasks = sum(a.status == AnswerStatus.SUCCESS for a in answers)
         record.failed_tasks = len(answers) - record.completed_tasks
-        record.status, record.stage, record.error_type, record.error = run_outcome(
+        record.status, record.stage, record.error_type, record.error = execution_outcome(
             answers, total_tasks=len(answers)
         )
         return answers
 
     def finish(self, record: TestRecord, answers: list[Answer]) -> None:
-        """Store the run and its answers, then score and report it as finish_brand_test does."""
+        """Store the run and its answers, then score and report it as finish_execution does."""
         record.save()
         Answer.objects.bulk_create(answers)
         results = build_results(record, list(record.answers.all()))

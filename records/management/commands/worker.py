@@ -49,7 +49,7 @@ class Command(BaseCommand):
             self.stderr.write(f"TASK_BACKEND={backend} runs tasks in-process; no worker needed.")
 
     def reap(self) -> None:
-        reaped = services.reap_stale_brand_tests(older_than_seconds=settings.BRANDTEST_STALE_AFTER)
+        reaped = services.reap_stale_executions(older_than_seconds=settings.BRANDTEST_STALE_AFTER)
         if reaped:
             self.stdout.write(f"reaped {len(reaped)} lost execution(s): {', '.join(reaped)}")
 
