@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         from django.core.management import call_command
 
-        from records import services
+        from records import execution, services
 
         call_command("migrate", verbosity=0)
         rows = []
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             record = services.start_execution(owner=None, data=data, enqueue=False).record
             started = time.perf_counter()
-            services.run_execution(execution_id=str(record.execution_id))
+            execution.run_execution(execution_id=str(record.execution_id))
             elapsed = time.perf_counter() - started
             record.refresh_from_db()
             ideal = ideal_seconds(record.total_tasks, args.global_limit, args.latency_ms / 1000)

@@ -5,9 +5,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from records import services
+from records import execution, services
 from records.engine.base import PlatformError, Reply
 from records.models import Answer, TestRecord
+from records.reports import Analyser
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +27,16 @@ def start(owner=None, **kwargs):
 def half_done_run() -> TestRecord:
     """A running execution with 2 of 3 calls answered (one failed) and a stale heartbeat."""
     record = start().record
-    services.claim_execution(execution_id=record.execution_id)
-    first, second, _ = services.pending_calls(record)
-    services.record_answer(
-        record_id=record.pk, call=first, reply=Reply(text="1. 华夏良子"), error=None
+    execution.claim_execution(execution_id=record.execution_id)
+    first, second, _ = execution.pending_calls(record)
+    execution.record_answer(
+        execution_id=record.execution_id, call=first, reply=Reply(text="1. 华夏良子"), error=None
     )
-    services.record_answer(
-        record_id=record.pk, call=second, reply=None, error=PlatformError("timeout", "slow")
+    execution.record_answer(
+        execution_id=record.execution_id,
+        call=second,
+        reply=None,
+        error=PlatformError("timeout", "slow"),
     )
     TestRecord.objects.filter(pk=record.pk).update(
         heartbeat_at=timezone.now() - timezone.timedelta(seconds=600)
@@ -43,7 +47,7 @@ def half_done_run() -> TestRecord:
 def test_reap_stale_marks_lost_runs_failed_and_keeps_answers(capsys):
     record = half_done_run()
     fresh = start(device_id="other").record
-    services.claim_execution(execution_id=fresh.execution_id)
+    execution.claim_execution(execution_id=fresh.execution_id)
 
     call_command("reap_stale", "--older-than", "300")
 
@@ -63,7 +67,7 @@ def test_reap_stale_threshold_override_leaves_fresh_runs_alone():
 
 def test_retry_copies_successes_and_runs_only_the_missing_calls(run_worker):
     record = half_done_run()
-    services.reap_stale_executions(older_than_seconds=300)
+    execution.reap_stale_executions(older_than_seconds=300)
     record.refresh_from_db()
 
     attempt = services.retry_execution(record=record)
@@ -71,7 +75,7 @@ def test_retry_copies_successes_and_runs_only_the_missing_calls(run_worker):
     assert attempt.source == "retry" and attempt.retry_of == record
     assert attempt.completed_tasks == 1 and attempt.status == "queued"
     # The failed call and the never-asked call; not the successful one.
-    assert {c.key for c in services.pending_calls(attempt)} == {
+    assert {c.key for c in execution.pending_calls(attempt)} == {
         (1, "华夏良子", "demo", 0),
         (1, "良子健身", "demo", 0),
     }
@@ -177,17 +181,17 @@ def test_reanalyse_recomputes_analysis_scores_and_report_without_calling_platfor
 
 def test_reanalyse_applies_new_aliases():
     record = start().record
-    services.claim_execution(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     text = "推荐：\n1. 华夏良子推拿\n2. 良子健身\n3. 华夏按摩（华夏良子旗下）"
-    for call in services.pending_calls(record):
-        services.record_answer(
-            record_id=record.pk,
+    for call in execution.pending_calls(record):
+        execution.record_answer(
+            execution_id=record.execution_id,
             call=call,
             reply=Reply(text=text),
             error=None,
-            analysis=services.Analyser(record).analyse(text),
+            analysis=Analyser(record).analyse(text),
         )
-    services.finish_execution(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     answer = record.answers.first()
     assert answer.analysis["brands"]["华夏良子"]["mention_count"] == 2
     # The user says 华夏按摩 is also the main brand: re-analyse picks the alias up.

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from records import services
+from records import execution, services
 from records.models import TestRecord
 from tests.fakes.platform_server import Behaviour, FakePlatformServer, hang, ok, rate_limited
 
@@ -33,7 +33,7 @@ def run(platforms, *, questions=("北京中医推拿哪家好？",), repeats=1) 
         repeats=repeats,
     )
     record = services.start_execution(owner=None, data=data, enqueue=False).record
-    services.run_execution(execution_id=str(record.execution_id))
+    execution.run_execution(execution_id=str(record.execution_id))
     record.refresh_from_db()
     return record
 
@@ -131,7 +131,7 @@ def test_cancel_stops_new_calls_within_a_call_timeout(platform_server, settings)
     )  # fmt: skip
     record = services.start_execution(owner=None, data=data, enqueue=False).record
     worker = threading.Thread(
-        target=services.run_execution, kwargs={"execution_id": str(record.execution_id)}
+        target=execution.run_execution, kwargs={"execution_id": str(record.execution_id)}
     )
     worker.start()
     deadline = time.monotonic() + 10

@@ -48,6 +48,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from records.engine.plan import BRAND_PLACEHOLDER
+from records.execution import execution_outcome
+from records.legacy.accounts import ensure_wechat_user
 from records.models import (
     Answer,
     AnswerStatus,
@@ -56,7 +58,6 @@ from records.models import (
 )
 from records.platforms import canonical_platform
 from records.reports import Analyser, build_results
-from records.services import ensure_wechat_user, execution_outcome
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,11 @@ import uuid
 
 import pytest
 
-from records import services
+from records import execution, services
 from records.api.serializers import iso
 from records.engine.base import PlatformError, Reply
 from records.models import TestRecord
+from records.reports import Analyser
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,10 @@ def started(**overrides) -> TestRecord:
 
 
 def answer(record: TestRecord, text: str | None = ANSWER, error: PlatformError | None = None):
-    call = services.pending_calls(record)[0]
-    analysis = services.Analyser(record).analyse(text) if text else None
-    services.record_answer(
-        record_id=record.pk,
+    call = execution.pending_calls(record)[0]
+    analysis = Analyser(record).analyse(text) if text else None
+    execution.record_answer(
+        execution_id=record.execution_id,
         call=call,
         reply=Reply(text=text, model="demo-synthetic-1", latency_ms=1234, synthetic=True)
         if text
@@ -98,7 +99,7 @@ def test_queued_run(client):
 
 def test_running_run_shows_answers_so_far(client):
     record = started(repeats=2)
-    services.claim_execution(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
     body = client.get(f"/api/test-progress?executionId={record.execution_id}").json()
     assert body == common(record) | {
@@ -116,9 +117,9 @@ def test_running_run_shows_answers_so_far(client):
 
 def test_completed_run_has_the_finished_fields(client):
     record = started()
-    services.claim_execution(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
-    services.finish_execution(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     body = client.get(f"/test/status/{record.execution_id}").json()
     finished = {k: body.pop(k) for k in services_finished_keys()}
     assert body == common(record) | {
@@ -147,9 +148,9 @@ def services_finished_keys():
 
 def test_failed_run_reports_failed_with_the_error(client):
     record = started()
-    services.claim_execution(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record, text=None, error=PlatformError("quota_exhausted", "Insufficient Balance"))
-    services.finish_execution(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     body = client.get(f"/test/status/{record.execution_id}").json()
     assert (body["status"], body["stage"], body["progress"]) == ("failed", "failed", 100)
     assert body["is_completed"] is True and body["should_stop_polling"] is True

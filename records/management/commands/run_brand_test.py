@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
-from records import services
+from records import execution, services
 from records.models import TestRecord
 
 # The service names fields as the API does; errors name this command's options instead.
@@ -92,7 +92,7 @@ class Command(BaseCommand):
     @staticmethod
     def run_inline(execution_id: str) -> None:
         try:
-            services.run_execution(execution_id=execution_id)
+            execution.run_execution(execution_id=execution_id)
         finally:
             connection.close()
 
