@@ -25,7 +25,7 @@ STATUS_FIELDS = (
 )
 
 
-class BrandTestCreateSerializer(serializers.Serializer):
+class ExecutionCreateSerializer(serializers.Serializer):
     """The input of a new brand test; domain rules are checked by the start service."""
 
     brand = serializers.CharField(max_length=100, help_text="The main brand, e.g. 华夏良子.")

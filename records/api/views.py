@@ -16,7 +16,7 @@ from records.api.filters import ExecutionFilter
 from records.api.serializers import (
     EXECUTION_LIST_ONLY,
     AnswerSerializer,
-    BrandTestCreateSerializer,
+    ExecutionCreateSerializer,
     ExecutionSerializer,
     PlatformSerializer,
     execution_links,
@@ -63,21 +63,21 @@ class ExecutionViewSet(
             raise Http404("unknown execution id") from None
 
     @extend_schema(
-        request=BrandTestCreateSerializer,
+        request=ExecutionCreateSerializer,
         responses={202: ExecutionSerializer, 400: OpenApiResponse(description="Invalid field")},
         summary="Start a brand test",
     )
     def create(self, request, *args, **kwargs):
-        serializer = BrandTestCreateSerializer(data=request.data)
+        serializer = ExecutionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = services.clean_brand_test_input(
+        data = services.clean_execution_input(
             brand=serializer.validated_data["brand"],
             competitors=serializer.validated_data["competitors"],
             questions=serializer.validated_data["questions"],
             platforms=serializer.validated_data["platforms"],
             repeats=serializer.validated_data.get("repeats"),
         )
-        record = services.start_brand_test(
+        record = services.start_execution(
             owner=request.user,
             data=data,
             device_id=request.headers.get("X-Device-ID", ""),
@@ -156,7 +156,7 @@ class ExecutionViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, execution_id=None):
-        record = services.cancel_brand_test(record=self.get_object())
+        record = services.cancel_execution(record=self.get_object())
         return Response(ExecutionSerializer(record).data)
 
     @extend_schema(
@@ -166,7 +166,7 @@ class ExecutionViewSet(
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, execution_id=None):
-        attempt = services.retry_brand_test(record=self.get_object())
+        attempt = services.retry_execution(record=self.get_object())
         body = ExecutionSerializer(attempt).data
         return Response(
             body,

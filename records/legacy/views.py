@@ -126,14 +126,14 @@ class PerformBrandTestView(LegacyView):
     202 as failure). A start re-sent with the same X-Device-ID within a minute names the run
     the first one created."""
 
-    starts_brand_test = True
+    starts_execution = True
 
     def post(self, request):
         serializer = LegacyStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = services.start_brand_test(
+        record = services.start_execution(
             owner=request.user,
-            data=serializer.brand_test_input(),
+            data=serializer.execution_input(),
             device_id=request.headers.get("X-Device-ID", ""),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
         ).record

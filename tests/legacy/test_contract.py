@@ -10,7 +10,7 @@ import orjson
 import pytest
 from django.utils import timezone
 
-from records import services
+from records import execution, services
 from records.api.serializers import iso
 from records.engine.base import PlatformError
 from records.models import ResultDocument, TestRecord
@@ -83,42 +83,42 @@ def queued() -> TestRecord:
 
 def running() -> TestRecord:
     record = started(repeats=2)
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
     return record
 
 
 def completed() -> TestRecord:
     record = started()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     record.refresh_from_db()
     return record
 
 
 def partial() -> TestRecord:
     record = started(repeats=2)
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
     answer(record, text=None, error=QUOTA)
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     record.refresh_from_db()
     return record
 
 
 def failed() -> TestRecord:
     record = started()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record, text=None, error=QUOTA)
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     record.refresh_from_db()
     return record
 
 
 def cancelled() -> TestRecord:
     record = running()
-    return services.cancel_brand_test(record=record)
+    return services.cancel_execution(record=record)
 
 
 def stored(record: TestRecord) -> dict:

@@ -50,6 +50,6 @@ class Command(BaseCommand):
             file=self.stdout._out,
             disable=options["verbosity"] < 1,
         ):
-            services.reanalyse_brand_test(record=record)
+            services.reanalyse_execution(record=record)
             done += 1
         self.stdout.write(self.style.SUCCESS(f"Re-analysed {done} execution(s)."))
