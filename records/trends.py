@@ -1,0 +1,501 @@
+"""A monitor's trend: points per period, the change versus the previous period, prompt changes.
+
+The service behind ``GET /api/v1/monitors/{id}/trend/`` (and the admin's monitor page). It reads
+only stored scores, never answers: points from ``BrandScore`` (one row per execution × brand ×
+platform, '' = overall), the branded/unbranded split and every change from ``CellScore`` (one row
+per execution × brand × cell). The maths is :mod:`records.analysis.trends`; the rules are written
+in docs/metrics.md §9.
+
+Public API::
+
+    query = clean_trend_params(request.GET, monitor=monitor)   # raises TrendParamError
+    body = monitor_trend(monitor, query)                       # {"points", "changes", ...}
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+
+from records.analysis.scoring import visibility_score
+from records.analysis.trends import (
+    INTERVALS,
+    METRICS,
+    CellCounts,
+    cell_value,
+    change,
+    period_point,
+    period_start,
+    pool,
+)
+from records.models import BrandScore, CellScore, Monitor, Prompt
+from records.platforms import KNOWN_PLATFORMS
+
+#: The longest range one request may ask for.
+MAX_RANGE_DAYS = 731
+#: The range when ``from`` is not given: this many days up to ``to``.
+DEFAULT_RANGE_DAYS = {"day": 30, "week": 7 * 26, "month": 365}
+OVERALL = "overall"
+
+# BrandScore column per metric; ``sentiment`` is NSS in [-1, 1].
+_COLUMNS = {
+    "visibility_score": "visibility_score",
+    "mention_rate": "mention_rate",
+    "mrr": "mrr",
+    "share_of_voice": "share_of_voice",
+    "sentiment": "nss",
+    "top1_rate": "top1_rate",
+    "owned_citation_rate": "owned_citation_rate",
+}
+
+
+class TrendParamError(ValueError):
+    """A bad query parameter; ``field`` names it (the API answers 400 with it)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class TrendQuery:
+    """A validated trend request. Dates are days in the monitor's time zone, both inclusive;
+    ``platforms`` uses '' for overall; ``brands``/``platforms`` None = all."""
+
+    metrics: tuple[str, ...]
+    interval: str
+    start: date
+    end: date
+    brands: tuple[str, ...] | None = None
+    platforms: tuple[str, ...] | None = None
+    branded: bool | None = None
+
+
+def monitor_zone(monitor: Monitor) -> ZoneInfo:
+    try:
+        return ZoneInfo(monitor.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _list(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _date(params: Mapping[str, str], field: str) -> date | None:
+    raw = (params.get(field) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw[:10]) if len(raw) > 10 else date.fromisoformat(raw)
+    except ValueError:
+        raise TrendParamError(field, f"{raw!r} is not a date (YYYY-MM-DD).") from None
+
+
+def clean_trend_params(
+    params: Mapping[str, str], *, monitor: Monitor, today: date | None = None
+) -> TrendQuery:
+    """Validate the trend query string. Every error names its field.
+
+    ``metric``: one of :data:`METRICS` or a comma list (default all); ``brand``: tracked brand
+    names, comma-separated (default all); ``platform``: platform ids or ``overall`` (default all
+    of the monitor's and overall); ``interval``: day | week | month (default day); ``from``/``to``:
+    ISO dates in the monitor's time zone, inclusive (default: ``to`` = today, ``from`` =
+    :data:`DEFAULT_RANGE_DAYS` earlier), at most :data:`MAX_RANGE_DAYS`; ``branded``: true/false
+    (default both, from BrandScore).
+    """
+    metrics = _list(params.get("metric")) or list(METRICS)
+    for metric in metrics:
+        if metric not in METRICS:
+            raise TrendParamError(
+                "metric", f"Unknown metric {metric!r}; one of {', '.join(METRICS)}."
+            )
+    interval = (params.get("interval") or "day").strip()
+    if interval not in INTERVALS:
+        raise TrendParamError("interval", f"Unknown interval {interval!r}; day, week or month.")
+
+    if today is None:
+        today = timezone.now().astimezone(monitor_zone(monitor)).date()
+    end = _date(params, "to") or today
+    start = _date(params, "from") or end - timedelta(days=DEFAULT_RANGE_DAYS[interval] - 1)
+    if start > end:
+        raise TrendParamError("from", f"from ({start}) is after to ({end}).")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise TrendParamError("from", f"The range is longer than {MAX_RANGE_DAYS} days.")
+
+    brands = None
+    if names := _list(params.get("brand")):
+        tracked = set(monitor.brands.values_list("name", flat=True))
+        unknown = [n for n in names if n not in tracked]
+        if unknown:
+            raise TrendParamError("brand", f"Not a brand of this monitor: {', '.join(unknown)}.")
+        brands = tuple(names)
+
+    platforms = None
+    if ids := _list(params.get("platform")):
+        cleaned = []
+        for pid in ids:
+            if pid == OVERALL:
+                cleaned.append("")
+            elif pid in KNOWN_PLATFORMS:
+                cleaned.append(pid)
+            else:
+                raise TrendParamError("platform", f"Unknown platform {pid!r}.")
+        platforms = tuple(cleaned)
+
+    branded = None
+    raw = (params.get("branded") or "").strip().lower()
+    if raw:
+        if raw not in ("true", "false", "1", "0"):
+            raise TrendParamError("branded", "branded must be true or false.")
+        branded = raw in ("true", "1")
+    return TrendQuery(
+        metrics=tuple(metrics),
+        interval=interval,
+        start=start,
+        end=end,
+        brands=brands,
+        platforms=platforms,
+        branded=branded,
+    )
+
+
+def _bounds(monitor: Monitor, query: TrendQuery) -> tuple[datetime, datetime]:
+    zone = monitor_zone(monitor)
+    return (
+        datetime.combine(query.start, time.min, tzinfo=zone),
+        datetime.combine(query.end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def _period(moment: datetime, zone: ZoneInfo, interval: str) -> date:
+    return period_start(moment.astimezone(zone), interval)
+
+
+def _brandscore_rows(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]]:
+    """The trend query: a monitor's BrandScore rows in a range.
+
+    SELECT ... FROM brandscore JOIN testrecord ON record_id = testrecord.id
+    WHERE testrecord.monitor_id = ? AND testrecord.created_at >= ? AND < ? [AND brand IN ...]
+    — record_monitor_created_idx finds the executions, brandscore_unique_cell their rows.
+    """
+    lo, hi = _bounds(monitor, query)
+    rows = BrandScore.objects.filter(
+        record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
+    )
+    if query.brands is not None:
+        rows = rows.filter(brand__in=query.brands)
+    if query.platforms is not None:
+        rows = rows.filter(platform__in=query.platforms)
+    columns = sorted({_COLUMNS[m] for m in query.metrics})
+    return list(
+        rows.order_by()
+        .values(
+            "record_id",
+            "record__execution_id",
+            "record__created_at",
+            "brand",
+            "platform",
+            "valid_answers",
+            "mention_rate_se",
+            *columns,
+        )
+        .iterator(chunk_size=5000)
+    )
+
+
+def trend_query(monitor: Monitor, query: TrendQuery) -> Any:
+    """The BrandScore queryset of :func:`_brandscore_rows` (for EXPLAIN tests and the bench)."""
+    lo, hi = _bounds(monitor, query)
+    return BrandScore.objects.filter(
+        record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
+    ).values("record__execution_id", "brand", "platform", "visibility_score")
+
+
+def _cell_rows(
+    monitor: Monitor,
+    query: TrendQuery,
+    record_ids: list[int] | None = None,
+    brands: tuple[str, ...] | None = None,
+) -> list[dict[str, Any]]:
+    """CellScore rows of a monitor's executions (all in the range, or ``record_ids``).
+
+    SELECT ... FROM cellscore JOIN testrecord WHERE record_id IN (...) [AND brand IN ...]
+    [AND prompt.branded = ?] — cellscore_record_brand_idx.
+    """
+    rows = CellScore.objects.all()
+    if record_ids is not None:
+        rows = rows.filter(record_id__in=record_ids)
+    else:
+        lo, hi = _bounds(monitor, query)
+        rows = rows.filter(
+            record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
+        )
+    if brands is not None:
+        rows = rows.filter(brand__in=brands)
+    if query.branded is not None:
+        # The prompt's flag now (overridable by the owner), not a copy taken at run time.
+        rows = rows.filter(prompt__branded=query.branded)
+    return list(
+        rows.order_by()
+        .values(
+            "record_id",
+            "record__execution_id",
+            "record__created_at",
+            "brand",
+            "platform",
+            "prompt_id",
+            "question_index",
+            "subject",
+            *COUNT_FIELDS,
+        )
+        .iterator(chunk_size=5000)
+    )
+
+
+COUNT_FIELDS = tuple(CellCounts.__dataclass_fields__)
+
+
+def _counts(row: Mapping[str, Any]) -> CellCounts:
+    return CellCounts(**{f: row[f] for f in COUNT_FIELDS})
+
+
+def _cell_key(row: Mapping[str, Any]) -> tuple:
+    # The prompt is the identity of a question across executions; the index only within one.
+    question = ("prompt", row["prompt_id"]) if row["prompt_id"] else ("index", row["question_index"])
+    return (row["platform"], question, row["subject"])
+
+
+def _execution_values(cells: list[CellCounts], metric: str) -> float | None:
+    """A platform's value in one execution from its cells, as scoring.py computes BrandScore:
+    cell means for MR, MRR, top-1 and NSS; pooled ratios for SoV and owned citations."""
+    if metric in ("share_of_voice", "owned_citation_rate"):
+        return cell_value(pool(cells), metric)
+    if metric == "visibility_score":
+        mr = _execution_values(cells, "mention_rate")
+        if mr is None:
+            return None
+        nss = _execution_values(cells, "sentiment")
+        vs, _ = visibility_score(
+            mr,
+            _execution_values(cells, "mrr"),
+            _execution_values(cells, "share_of_voice"),
+            50 * (nss + 1) if nss is not None else None,
+        )
+        return vs
+    values = [v for c in cells if (v := cell_value(c, metric)) is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _points_from_brandscores(
+    query: TrendQuery, zone: ZoneInfo, rows: list[dict]
+) -> list[dict[str, Any]]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        period = _period(row["record__created_at"], zone, query.interval)
+        groups[(period, row["brand"], row["platform"])].append(row)
+    points = []
+    for (period, brand, platform), rows in sorted(groups.items()):
+        for metric in query.metrics:
+            column = _COLUMNS[metric]
+            used = [r for r in rows if r[column] is not None]
+            if not used:
+                continue
+            ses = [r["mention_rate_se"] for r in used] if metric == "mention_rate" else ()
+            point = period_point([r[column] for r in used], ses)
+            points.append(
+                _point(period, brand, platform, metric, point, used, sum_n="valid_answers")
+            )
+    return points
+
+
+def _point(period, brand, platform, metric, point, rows, *, sum_n) -> dict[str, Any]:
+    executions = sorted({str(r["record__execution_id"]) for r in rows})
+    return {
+        "period": period.isoformat(),
+        "brand": brand,
+        "platform": platform or OVERALL,
+        "metric": metric,
+        "value": point["value"],
+        "se": point["se"],
+        "n": sum(r[sum_n] for r in rows),
+        "executions": executions,
+    }
+
+
+def _points_from_cells(
+    query: TrendQuery, zone: ZoneInfo, rows: list[dict]
+) -> list[dict[str, Any]]:
+    """Points of the branded (or unbranded) prompts only, built per execution from CellScore
+    exactly as BrandScore is built from answers, then averaged per period."""
+    # (execution, brand, platform) -> its cells
+    per_exec: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        per_exec[(row["record_id"], row["brand"], row["platform"])].append(row)
+    # One value per execution × brand × platform (and overall = mean over platforms).
+    exec_values: dict[tuple, dict] = {}
+    overall: dict[tuple, list[tuple[str, list[dict]]]] = defaultdict(list)
+    for (record_id, brand, platform), cell_rows in per_exec.items():
+        overall[(record_id, brand)].append((platform, cell_rows))
+    for (record_id, brand), platforms in overall.items():
+        sample = platforms[0][1][0]
+        period = _period(sample["record__created_at"], zone, query.interval)
+        by_platform = {}
+        for platform, cell_rows in platforms:
+            cells = [_counts(r) for r in cell_rows]
+            by_platform[platform] = {m: _execution_values(cells, m) for m in query.metrics}
+            mrs = [v for c in cells if (v := cell_value(c, "mention_rate")) is not None]
+            se = statistics.stdev(mrs) / len(mrs) ** 0.5 if len(mrs) >= 2 else None
+            exec_values[(record_id, brand, platform)] = {
+                "period": period,
+                "execution": sample["record__execution_id"],
+                "values": by_platform[platform],
+                "se": se,
+                "n": sum(c.n_valid for c in cells),
+            }
+        all_cells = [r for _, cell_rows in platforms for r in cell_rows]
+        scored = [p for p, v in by_platform.items() if v.get("mention_rate") is not None]
+        values = {}
+        for metric in query.metrics:
+            vals = [by_platform[p][metric] for p in scored if by_platform[p][metric] is not None]
+            values[metric] = sum(vals) / len(vals) if vals else None
+        exec_values[(record_id, brand, "")] = {
+            "period": period,
+            "execution": sample["record__execution_id"],
+            "values": values,
+            "se": None,
+            "n": sum(r["n_valid"] for r in all_cells),
+        }
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for (_, brand, platform), ev in exec_values.items():
+        if query.platforms is not None and platform not in query.platforms:
+            continue
+        groups[(ev["period"], brand, platform)].append(ev)
+    points = []
+    for (period, brand, platform), evs in sorted(groups.items()):
+        for metric in query.metrics:
+            used = [e for e in evs if e["values"].get(metric) is not None]
+            if not used:
+                continue
+            ses = [e["se"] for e in used] if metric == "mention_rate" else ()
+            point = period_point([e["values"][metric] for e in used], ses)
+            rows_like = [{"record__execution_id": e["execution"], "n": e["n"]} for e in used]
+            points.append(_point(period, brand, platform, metric, point, rows_like, sum_n="n"))
+    return points
+
+
+def _changes(
+    monitor: Monitor, query: TrendQuery, zone: ZoneInfo, periods: dict[date, set[int]]
+) -> list[dict[str, Any]]:
+    """Last period with executions versus the one before it, per brand × platform × metric, on
+    the cells both asked (records.analysis.trends.change)."""
+    if len(periods) < 2:
+        return []
+    before_p, after_p = sorted(periods)[-2:]
+    ids = sorted(periods[before_p] | periods[after_p])
+    side = {rid: ("before" if rid in periods[before_p] else "after") for rid in ids}
+    # (brand, platform, side) -> cell key -> [counts]
+    cells: dict[tuple, dict[tuple, list[CellCounts]]] = defaultdict(lambda: defaultdict(list))
+    for row in _cell_rows(monitor, query, record_ids=ids, brands=query.brands):
+        s = side[row["record_id"]]
+        key = _cell_key(row)
+        counts = _counts(row)
+        cells[(row["brand"], row["platform"], s)][key].append(counts)
+        cells[(row["brand"], "", s)][key].append(counts)
+    out = []
+    pairs = sorted({(b, p) for (b, p, _) in cells})
+    for brand, platform in pairs:
+        if query.platforms is not None and platform not in query.platforms:
+            continue
+        before = {k: pool(v) for k, v in cells.get((brand, platform, "before"), {}).items()}
+        after = {k: pool(v) for k, v in cells.get((brand, platform, "after"), {}).items()}
+        for metric in query.metrics:
+            result = change(before, after, metric)
+            out.append(
+                {
+                    "brand": brand,
+                    "platform": platform or OVERALL,
+                    "metric": metric,
+                    "period_before": before_p.isoformat(),
+                    "period_after": after_p.isoformat(),
+                    **result.as_dict(),
+                }
+            )
+    return out
+
+
+def _prompt_changes(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]]:
+    """Prompts added (active_from) or retired (retired_at) within the range, oldest first."""
+    lo, hi = _bounds(monitor, query)
+    zone = monitor_zone(monitor)
+    out = []
+    prompts = Prompt.objects.filter(monitor=monitor).only("id", "text", "active_from", "retired_at")
+    for prompt in prompts:
+        for kind, moment in (("added", prompt.active_from), ("retired", prompt.retired_at)):
+            if moment is not None and lo <= moment < hi:
+                out.append(
+                    {
+                        "prompt_id": prompt.id,
+                        "text": prompt.text,
+                        "change": kind,
+                        "at": moment.isoformat(),
+                        "period": _period(moment, zone, query.interval).isoformat(),
+                    }
+                )
+    return sorted(out, key=lambda c: (c["at"], c["prompt_id"]))
+
+
+def monitor_trend(monitor: Monitor, query: TrendQuery) -> dict[str, Any]:
+    """The trend of ``monitor`` for a validated ``query``.
+
+    Returns ``{"monitor", "interval", "from", "to", "timezone", "branded", "metrics", "points",
+    "changes", "prompt_changes"}``. ``points``: one per period × brand × platform ('overall' for
+    the blank platform) × metric: ``period`` (first day, ISO), ``value`` (mean over the period's
+    executions), ``se`` (mention_rate only), ``n`` (valid answers), ``executions`` (ids).
+    ``changes``: the last period with executions versus the one before, per brand × platform ×
+    metric: ``delta``, ``se``, ``before``, ``after``, ``cells``, ``n_before``, ``n_after``,
+    ``beyond_noise``, ``period_before``, ``period_after``. ``prompt_changes``: prompts added or
+    retired in the range (``prompt_id``, ``text``, ``change``, ``at``, ``period``).
+    """
+    zone = monitor_zone(monitor)
+    if query.branded is None:
+        rows = _brandscore_rows(monitor, query)
+        points = _points_from_brandscores(query, zone, rows)
+    else:
+        rows = _cell_rows(monitor, query, brands=query.brands)
+        points = _points_from_cells(query, zone, rows)
+    # The periods with executions (and which): the last two are compared.
+    periods: dict[date, set[int]] = defaultdict(set)
+    for row in rows:
+        periods[_period(row["record__created_at"], zone, query.interval)].add(row["record_id"])
+    return {
+        "monitor": monitor.pk,
+        "interval": query.interval,
+        "from": query.start.isoformat(),
+        "to": query.end.isoformat(),
+        "timezone": str(zone),
+        "branded": query.branded,
+        "metrics": list(query.metrics),
+        "points": points,
+        "changes": _changes(monitor, query, zone, periods),
+        "prompt_changes": _prompt_changes(monitor, query),
+    }
+
+
+__all__ = [
+    "DEFAULT_RANGE_DAYS",
+    "MAX_RANGE_DAYS",
+    "TrendParamError",
+    "TrendQuery",
+    "clean_trend_params",
+    "monitor_trend",
+    "trend_query",
+]
