@@ -1,0 +1,389 @@
+"""Brand-test executions, their answers, their stored reports and scores."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    PARTIAL_COMPLETED = "partial_completed", "Partially completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Stage(models.TextChoices):
+    INIT = "init", "Initialising"
+    AI_FETCHING = "ai_fetching", "Asking AI platforms"
+    ANALYZING = "analyzing", "Analysing answers"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class Source(models.TextChoices):
+    API = "api", "API"
+    LEGACY_IMPORT = "legacy_import", "Legacy import"
+    RETRY = "retry", "Retry"
+
+
+class AnswerStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+TERMINAL_STATUSES = (
+    Status.COMPLETED,
+    Status.PARTIAL_COMPLETED,
+    Status.FAILED,
+    Status.CANCELLED,
+)
+# The stage an ended execution shows: finished with answers, or stopped without (enough of) them.
+ENDED_STAGE = {
+    Status.COMPLETED: Stage.COMPLETED,
+    Status.PARTIAL_COMPLETED: Stage.COMPLETED,
+    Status.FAILED: Stage.FAILED,
+    Status.CANCELLED: Stage.FAILED,
+}
+
+
+def ending_fields(*, status: str, error_type: str, error: str, at: datetime) -> dict:
+    """What every end of an execution writes (finish, cancel, fail, reap), besides the version."""
+    return {
+        "status": status,
+        "stage": ENDED_STAGE[status],
+        "progress": 100,
+        "error_type": error_type,
+        "error": error,
+        "finished_at": at,
+        "updated_at": at,
+    }
+
+
+class TestRecordQuerySet(models.QuerySet):
+    """Reads over executions, and their transitions (conditional UPDATEs)."""
+
+    def active(self) -> TestRecordQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def terminal(self) -> TestRecordQuerySet:
+        return self.filter(status__in=TERMINAL_STATUSES)
+
+    def visible_to(self, user) -> TestRecordQuerySet:
+        """Runs a caller may open by id: staff all; a user their own and anonymous ones;
+        an anonymous caller only anonymous ones (the execution id is the capability)."""
+        if user is not None and user.is_authenticated:
+            if user.is_staff:
+                return self
+            return self.filter(Q(owner=user) | Q(owner__isnull=True))
+        return self.filter(owner__isnull=True)
+
+    def owned_by(self, user) -> TestRecordQuerySet:
+        """The caller's own history; anonymous callers have none."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+    def stale(self, *, older_than_seconds: int) -> TestRecordQuerySet:
+        """Running executions whose worker stopped refreshing the heartbeat."""
+        cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+        return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+
+    # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
+    # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
+    # All but ``revise`` apply to active rows only, so an ended execution never changes state
+    # again, whoever writes late.
+
+    def claim(self) -> int:
+        """Queued -> running; the one worker whose UPDATE changes the row runs it."""
+        now = timezone.now()
+        return self.filter(status=Status.QUEUED).stamp(
+            now, status=Status.RUNNING, stage=Stage.AI_FETCHING, started_at=now, heartbeat_at=now
+        )
+
+    def advance(self, **fields) -> int:
+        """Write an active run's progress (counters, stage); a write is also a heartbeat."""
+        now = timezone.now()
+        return self.active().stamp(now, heartbeat_at=now, **fields)
+
+    def end(
+        self,
+        *,
+        status: str,
+        error_type: str = "",
+        error: str = "",
+        at: datetime | None = None,
+        **fields,
+    ) -> int:
+        """Move active runs to the terminal ``status``: finish, cancel, fail and reap.
+
+        ``at`` (default now) is the moment it ended, for a caller that mirrors the row.
+        """
+        at = at or timezone.now()
+        changes = ending_fields(status=status, error_type=error_type, error=error, at=at)
+        return self.active().stamp(at, **changes, **fields)
+
+    def heartbeat(self) -> int:
+        """Show that running rows' worker is alive. Not a state change: the version (the status
+        body's ETag) stays, so pollers are not sent an unchanged body."""
+        return self.filter(status=Status.RUNNING).update(heartbeat_at=timezone.now())
+
+    def revise(self, **fields) -> int:
+        """Rewrite derived fields (scores, summary) of rows in any state: a re-analysis."""
+        return self.stamp(timezone.now(), **fields)
+
+    def stamp(self, now: datetime, **fields) -> int:
+        """The bookkeeping of every transition: write ``fields`` at ``now``, bump the version."""
+        return self.update(**fields | {"updated_at": now, "version": F("version") + 1})
+
+
+class TestRecord(models.Model):
+    """One brand-test execution: its input, lifecycle and summary."""
+
+    execution_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="test_records",
+        help_text="Who started the run; empty for anonymous runs (readable by execution id).",
+    )
+    source = models.CharField(max_length=20, choices=Source, default=Source.API)
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
+        help_text="The execution this attempt retries; its successful answers were reused.",
+    )
+    # "<source file identity>:<row id>" of an imported legacy run; makes imports idempotent.
+    legacy_key = models.CharField(max_length=200, blank=True)
+    # Who asked, for de-duplicating re-sent starts: "user:<id>", "device:<X-Device-ID>" or "".
+    caller_key = models.CharField(max_length=150, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    # sha256 of the normalised input; an identical start from the same caller is a re-send.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    # The monitor whose schedule (or run-now) started this execution; null for one-off tests.
+    # SET_NULL so a deleted monitor leaves its history behind as ordinary executions.
+    monitor = models.ForeignKey(
+        "records.Monitor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="executions",
+        db_index=False,  # record_monitor_created_idx leads with monitor_id.
+    )
+    # The schedule period this run was started for; null for a run started by hand.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    # Parallel to ``questions``: the monitor Prompt id each question came from (M2 keys cells).
+    prompt_ids = models.JSONField(default=list, blank=True)
+
+    brand_name = models.CharField(max_length=100)
+    competitor_brands = models.JSONField(default=list, blank=True)
+    brand_aliases = models.JSONField(default=dict, blank=True)
+    questions = models.JSONField(default=list)
+    platforms = models.JSONField(default=list)
+    repeats = models.PositiveSmallIntegerField(default=1)
+    scoring_version = models.CharField(max_length=20, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED)
+    stage = models.CharField(max_length=20, choices=Stage, default=Stage.INIT)
+    progress = models.PositiveSmallIntegerField(default=0)
+    total_tasks = models.PositiveIntegerField(default=0)
+    completed_tasks = models.PositiveIntegerField(default=0)
+    failed_tasks = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    error_type = models.CharField(max_length=30, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every write; the status poll's ETag.
+    version = models.PositiveIntegerField(default=1)
+
+    overall_score = models.FloatField(null=True, blank=True)
+    results_summary = models.JSONField(default=dict, blank=True)
+
+    objects = TestRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "execution"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The caller's history: WHERE owner_id = ? ORDER BY created_at DESC.
+            models.Index(fields=["owner", "-created_at"], name="record_owner_created_idx"),
+            # Admin changelist and staff history: ORDER BY created_at DESC.
+            models.Index(fields=["-created_at"], name="record_created_idx"),
+            # Admin search by brand.
+            models.Index(fields=["brand_name"], name="record_brand_idx"),
+            # De-duplicating a re-sent start: WHERE caller_key = ? AND created_at >= now - 60 s.
+            models.Index(
+                fields=["caller_key", "-created_at"],
+                condition=~Q(caller_key=""),
+                name="record_caller_recent_idx",
+            ),
+            # A monitor's history and trend: WHERE monitor_id = ? ORDER BY created_at.
+            models.Index(fields=["monitor", "created_at"], name="record_monitor_created_idx"),
+            # Reaper scan: running rows by heartbeat age; partial so it stays tiny.
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="record_active_heartbeat_idx",
+            ),
+        ]
+        constraints = [
+            # Re-importing a legacy file finds the runs it imported before.
+            models.UniqueConstraint(
+                fields=["legacy_key"], condition=~Q(legacy_key=""), name="record_unique_legacy_key"
+            ),
+            # The same Idempotency-Key from the same caller always names one execution.
+            models.UniqueConstraint(
+                fields=["caller_key", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="record_unique_idempotency_key",
+            ),
+            # One execution per monitor period: two schedulers racing cannot both start it.
+            models.UniqueConstraint(
+                fields=["monitor", "scheduled_for"],
+                condition=Q(monitor__isnull=False, scheduled_for__isnull=False),
+                name="record_unique_monitor_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="record_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="record_stage_valid"),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100), name="record_progress_range"
+            ),
+            # Progress reaches 100 only at a terminal state.
+            models.CheckConstraint(
+                condition=Q(progress__lt=100) | Q(status__in=TERMINAL_STATUSES),
+                name="record_progress_100_only_terminal",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="record_source_valid"
+            ),
+            models.CheckConstraint(condition=Q(repeats__gte=1), name="record_repeats_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_name} ({self.execution_id}) {self.status}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or timezone.now()
+        return (end - self.started_at).total_seconds()
+
+
+class Answer(models.Model):
+    """One platform call: the answer to one question on one platform in one repeat."""
+
+    record = models.ForeignKey(TestRecord, on_delete=models.CASCADE, related_name="answers")
+    question_index = models.PositiveSmallIntegerField()
+    platform = models.CharField(max_length=30)
+    # The brand substituted into a {brandName} question; blank when the question names none.
+    brand = models.CharField(max_length=100, blank=True)
+    run_index = models.PositiveSmallIntegerField(default=0)
+
+    question = models.TextField(help_text="The question exactly as sent.")
+    text = models.TextField(blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    model_name = models.CharField(max_length=100, blank=True)
+    synthetic = models.BooleanField(
+        default=False, help_text="Written by the offline demo platform, not a real AI."
+    )
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=AnswerStatus)
+    error = models.TextField(blank=True)
+    error_type = models.CharField(max_length=30, blank=True)
+    retries = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    analysis = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["question_index", "brand", "platform", "run_index"]
+        constraints = [
+            # One answer per cell and repeat; also the index for "answers of a record".
+            models.UniqueConstraint(
+                fields=["record", "question_index", "brand", "platform", "run_index"],
+                name="answer_unique_call",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AnswerStatus.values), name="answer_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} q{self.question_index} r{self.run_index} {self.status}"
+
+
+class ResultDocument(models.Model):
+    """The finished report, stored gzip-compressed once so it is served as stored bytes."""
+
+    record = models.OneToOneField(
+        TestRecord, on_delete=models.CASCADE, related_name="result_document"
+    )
+    body_gzip = models.BinaryField()
+    etag = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(help_text="Uncompressed JSON size in bytes.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"report {self.record_id} ({self.size} bytes)"
+
+
+class BrandScore(models.Model):
+    """Materialised scores of one brand on one platform (platform '' = overall) in a run."""
+
+    record = models.ForeignKey(TestRecord, on_delete=models.CASCADE, related_name="scores")
+    brand = models.CharField(max_length=100)
+    platform = models.CharField(max_length=30, blank=True, help_text="Blank for overall.")
+    is_main_brand = models.BooleanField(default=False)
+    mention_rate = models.FloatField(null=True, blank=True)
+    mention_rate_se = models.FloatField(null=True, blank=True)
+    mrr = models.FloatField(null=True, blank=True)
+    top1_rate = models.FloatField(null=True, blank=True)
+    avg_rank = models.FloatField(null=True, blank=True)
+    avg_rank_n = models.PositiveIntegerField(default=0)
+    share_of_voice = models.FloatField(null=True, blank=True)
+    nss = models.FloatField(null=True, blank=True)
+    nss_n = models.PositiveIntegerField(default=0)
+    visibility_score = models.FloatField(null=True, blank=True)
+    coverage = models.FloatField(null=True, blank=True)
+    components = models.JSONField(default=dict, blank=True)
+    scoring_version = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["record", "-is_main_brand", "brand", "platform"]
+        constraints = [
+            # One row per run x brand x platform; also serves "scores of a run".
+            models.UniqueConstraint(
+                fields=["record", "brand", "platform"], name="brandscore_unique_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand}@{self.platform or 'overall'}: {self.visibility_score}"
