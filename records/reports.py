@@ -11,7 +11,7 @@ import gzip
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
@@ -25,7 +25,16 @@ from records.analysis import (
     score_execution,
 )
 from records.analysis.legacy import legacy_brand_scores, legacy_competitive_analysis
-from records.models import Answer, AnswerStatus, BrandScore, ResultDocument, TestRecord
+from records.analysis.trends import CellCounts, cell_counts
+from records.models import (
+    Answer,
+    AnswerStatus,
+    BrandScore,
+    CellScore,
+    Prompt,
+    ResultDocument,
+    TestRecord,
+)
 
 REPORT_SCHEMA_VERSION = "2"
 TOP_DOMAINS = 20
@@ -324,6 +333,7 @@ class RunResults:
 
     scores: dict[str, Any]
     report: dict[str, Any]
+    cells: dict[tuple[str, int, str], dict[str, CellCounts]]
 
     @property
     def record_fields(self) -> dict[str, Any]:
@@ -335,20 +345,83 @@ class RunResults:
         }
 
     def store(self, record: TestRecord) -> None:
-        """Materialise the scores and store the report."""
+        """Materialise the scores (per brand × platform and per cell) and store the report."""
         store_scores(record, self.scores)
+        store_cell_scores(record, self.cells)
         store_report(record, self.report)
 
 
 def build_results(record: TestRecord, answers: list[Answer]) -> RunResults:
     """Score the run and build its report (finish, re-analyse and import all use this)."""
     scores = build_scores(record, answers)
-    return RunResults(scores, build_report(record, answers, scores))
+    return RunResults(scores, build_report(record, answers, scores), build_cells(record, answers))
+
+
+def build_cells(
+    record: TestRecord, answers: list[Answer]
+) -> dict[tuple[str, int, str], dict[str, CellCounts]]:
+    """Per cell (platform, question index, substituted brand) and brand, the additive counts the
+    trend changes pool (records.analysis.trends)."""
+    return cell_counts(
+        (
+            {
+                "platform": a.platform,
+                "question_index": a.question_index,
+                "subject": a.brand or record.brand_name,
+                "valid": _valid(a) and bool(a.analysis),
+                "analysis": a.analysis or None,
+            }
+            for a in answers
+            if a.platform in record.platforms
+        ),
+        [record.brand_name, *record.competitor_brands],
+    )
+
+
+def store_cell_scores(
+    record: TestRecord, cells: dict[tuple[str, int, str], dict[str, CellCounts]]
+) -> None:
+    """Replace an execution's per-cell scores; each cell names the monitor prompt it asked."""
+    prompt_ids = list(record.prompt_ids or [])
+    existing = set(
+        Prompt.objects.filter(pk__in=[p for p in prompt_ids if p]).values_list("pk", flat=True)
+    )
+
+    def prompt_of(index: int) -> int | None:
+        pid = prompt_ids[index] if index < len(prompt_ids) else None
+        return pid if pid in existing else None
+
+    CellScore.objects.filter(record=record).delete()
+    CellScore.objects.bulk_create(
+        CellScore(
+            record=record,
+            brand=brand,
+            platform=platform,
+            question_index=index,
+            subject=subject,
+            prompt_id=prompt_of(index),
+            **asdict(counts),
+        )
+        for (platform, index, subject), per_brand in cells.items()
+        for brand, counts in per_brand.items()
+    )
+
+
+def _owned_citation_rates(scores: dict[str, Any], brand: str) -> dict[str, float | None]:
+    """A brand's owned-citation rate per platform ('' = mean over platforms with sources)."""
+    rates: dict[str, float | None] = {}
+    for platform, panel in scores["citations"].items():
+        rate = (panel.get("brand_citation_rate") or {}).get(brand)
+        rates[platform] = rate if isinstance(rate, int | float) else None
+    present = [r for r in rates.values() if r is not None]
+    rates[""] = sum(present) / len(present) if present else None
+    return rates
 
 
 def score_rows(record: TestRecord, scores: dict[str, Any]) -> Iterable[BrandScore]:
     """BrandScore rows for every brand x (platform, overall)."""
     for brand, data in scores["brands"].items():
+        owned = _owned_citation_rates(scores, brand)
         for platform, metrics in [("", data["overall"]), *data["platforms"].items()]:
             yield BrandScore(
                 record=record,
@@ -366,6 +439,8 @@ def score_rows(record: TestRecord, scores: dict[str, Any]) -> Iterable[BrandScor
                 nss_n=metrics["nss_n"],
                 visibility_score=metrics["visibility_score"],
                 coverage=metrics["coverage"]["rate"],
+                valid_answers=metrics["coverage"]["valid"],
+                owned_citation_rate=owned.get(platform),
                 components=metrics["components"] or {},
                 scoring_version=scores["scoring_version"],
             )

@@ -270,7 +270,9 @@ def _counts(row: Mapping[str, Any]) -> CellCounts:
 
 def _cell_key(row: Mapping[str, Any]) -> tuple:
     # The prompt is the identity of a question across executions; the index only within one.
-    question = ("prompt", row["prompt_id"]) if row["prompt_id"] else ("index", row["question_index"])
+    question = (
+        ("prompt", row["prompt_id"]) if row["prompt_id"] else ("index", row["question_index"])
+    )
     return (row["platform"], question, row["subject"])
 
 
@@ -331,9 +333,7 @@ def _point(period, brand, platform, metric, point, rows, *, sum_n) -> dict[str, 
     }
 
 
-def _points_from_cells(
-    query: TrendQuery, zone: ZoneInfo, rows: list[dict]
-) -> list[dict[str, Any]]:
+def _points_from_cells(query: TrendQuery, zone: ZoneInfo, rows: list[dict]) -> list[dict[str, Any]]:
     """Points of the branded (or unbranded) prompts only, built per execution from CellScore
     exactly as BrandScore is built from answers, then averaged per period."""
     # (execution, brand, platform) -> its cells

@@ -1,7 +1,7 @@
 """The trend maths (records/analysis/trends.py) on numbers worked by hand."""
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -72,9 +72,10 @@ class ChangeTests:
         assert (result.n_before, result.n_after) == (4, 4)
         # The naive change over all cells: before (0.5 + 0 + 1)/3 = 0.5, after (1 + 0.5 + 0)/3
         # = 0.5 -> 0; the common-cell change is +0.5.
-        naive = sum(cell_value(c, "mention_rate") for c in after.values()) / 3 - sum(
-            cell_value(c, "mention_rate") for c in before.values()
-        ) / 3
+        naive = (
+            sum(cell_value(c, "mention_rate") for c in after.values()) / 3
+            - sum(cell_value(c, "mention_rate") for c in before.values()) / 3
+        )
         assert naive == pytest.approx(0.0)
 
     def test_cells_without_a_value_on_one_side_are_left_out(self):
@@ -82,7 +83,12 @@ class ChangeTests:
         before = {"a": CellCounts(n_valid=1, n_mentioned=1, sentiment_sum=1, sentiment_n=1)}
         after = {"a": CellCounts(n_valid=1)}
         result = change(before, after, "sentiment")
-        assert (result.cells, result.delta, result.se, result.beyond_noise) == (0, None, None, False)
+        assert (result.cells, result.delta, result.se, result.beyond_noise) == (
+            0,
+            None,
+            None,
+            False,
+        )
 
 
 class CellValueTests:
@@ -137,8 +143,18 @@ class CellCountsTests:
 
         answers = [
             # cell (demo, 0): two repeats, A rank 1 positive and A rank 2 with B rank 1.
-            {"platform": "demo", "question_index": 0, "valid": True, "analysis": analysis(1, None, a_sent=1, sources=True, cites_a=True)},  # noqa: E501
-            {"platform": "demo", "question_index": 0, "valid": True, "analysis": analysis(2, 1, a_sent=0)},  # noqa: E501
+            {
+                "platform": "demo",
+                "question_index": 0,
+                "valid": True,
+                "analysis": analysis(1, None, a_sent=1, sources=True, cites_a=True),
+            },  # noqa: E501
+            {
+                "platform": "demo",
+                "question_index": 0,
+                "valid": True,
+                "analysis": analysis(2, 1, a_sent=0),
+            },  # noqa: E501
             # a failed call in the same cell counts nowhere
             {"platform": "demo", "question_index": 0, "valid": False, "analysis": None},
             # cell (demo, 1): A absent
@@ -163,7 +179,7 @@ class CellCountsTests:
 
 class PeriodTests:
     def test_period_start(self):
-        moment = datetime(2025, 3, 13, 23, 30)  # a Thursday
+        moment = datetime(2025, 3, 13, 23, 30, tzinfo=UTC)  # a Thursday
         assert period_start(moment, "day") == date(2025, 3, 13)
         assert period_start(moment, "week") == date(2025, 3, 10)
         assert period_start(moment, "month") == date(2025, 3, 1)

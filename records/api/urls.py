@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from records.api.fast import execution_results, execution_status
+from records.api.trends import MonitorTrendView
 from records.api.views import ExecutionViewSet, PlatformViewSet
 
 router = DefaultRouter()
@@ -15,5 +16,6 @@ urlpatterns = [
     # behind them document them in the OpenAPI schema and serve every other method.
     path("executions/<str:execution_id>/status/", execution_status),
     path("executions/<str:execution_id>/results/", execution_results),
+    path("monitors/<int:monitor_id>/trend/", MonitorTrendView.as_view(), name="monitor-trend"),
     *router.urls,
 ]

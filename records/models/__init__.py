@@ -31,6 +31,7 @@ from records.models.monitors import (
     TrackedBrand,
     names_tracked_brand,
 )
+from records.models.scores import CellScore
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -42,6 +43,7 @@ __all__ = [
     "Answer",
     "AnswerStatus",
     "BrandScore",
+    "CellScore",
     "Monitor",
     "MonitorQuerySet",
     "MonitorStatus",

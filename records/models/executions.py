@@ -372,6 +372,10 @@ class BrandScore(models.Model):
     nss_n = models.PositiveIntegerField(default=0)
     visibility_score = models.FloatField(null=True, blank=True)
     coverage = models.FloatField(null=True, blank=True)
+    # Valid answers behind the row (a trend point's n) and the owned-citation rate (null: the
+    # platform returned no structured sources).
+    valid_answers = models.PositiveIntegerField(default=0)
+    owned_citation_rate = models.FloatField(null=True, blank=True)
     components = models.JSONField(default=dict, blank=True)
     scoring_version = models.CharField(max_length=20)
     created_at = models.DateTimeField(default=timezone.now)
