@@ -15,11 +15,13 @@ DEBUG = False
 BENCH_ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 BENCH_DIR = BASE_DIR / "bench" / "data"
 
+# BENCH_NAME: another dataset's database (bench/trends.py seeds its own).
+BENCH_NAME = os.environ.get("BENCH_NAME", f"bench_{BENCH_ROWS}")
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["NAME"] = str(BENCH_DIR / f"bench_{BENCH_ROWS}.sqlite3")
+    _db["NAME"] = str(BENCH_DIR / f"{BENCH_NAME}.sqlite3")
 else:
-    _db["NAME"] = f"brandtest_bench_{BENCH_ROWS}"
+    _db["NAME"] = f"brandtest_{BENCH_NAME}"
 
 # Connection-handling variants measured side by side (production uses the default).
 _mode = os.environ.get("BENCH_DB_MODE", "default")

@@ -215,9 +215,13 @@ def _brandscore_rows(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]
 def trend_query(monitor: Monitor, query: TrendQuery) -> Any:
     """The BrandScore queryset of :func:`_brandscore_rows` (for EXPLAIN tests and the bench)."""
     lo, hi = _bounds(monitor, query)
-    return BrandScore.objects.filter(
-        record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
-    ).values("record__execution_id", "brand", "platform", "visibility_score")
+    return (
+        BrandScore.objects.filter(
+            record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
+        )
+        .order_by()
+        .values("record__execution_id", "brand", "platform", "visibility_score")
+    )
 
 
 def _cell_rows(
