@@ -68,6 +68,8 @@ serve: $(VENV)/.installed-run
 ROWS ?= 1000000
 bench: $(VENV)/.installed-run
 	$(BIN)/python -m bench.run --rows $(ROWS) $(if $(LEVELS),--levels $(LEVELS))
+	# Level T: the trend query of one monitor with a year of daily runs (bench/trends.py).
+	$(BIN)/python -m bench.trends --rows $(ROWS)
 
 # CI's smoke test of the benchmark code on a small dataset: no timing assertions.
 bench-smoke: $(VENV)/.installed-run
