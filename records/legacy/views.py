@@ -13,7 +13,6 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from records import services
-from records.api.throttles import LoginThrottle
 from records.legacy import auth, wechat
 from records.legacy.errors import error_response, exception_handler
 from records.legacy.payloads import (
@@ -39,6 +38,7 @@ from records.models import (
 from records.reads import OWNER_ID, POLL_COLUMNS, FinishedBodyCache, json_column, poll_row
 from records.renderers import answer_body, encode, status_body
 from records.reports import build_results
+from records.throttles import LoginThrottle
 
 MAX_HISTORY_LIMIT = 100
 
