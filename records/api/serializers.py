@@ -109,9 +109,10 @@ EXECUTION_LIST_ONLY = (
 )
 
 
+# The body is written by records.renderers.status_body; this serializer gives the OpenAPI schema
+# (a test holds the two field lists equal).
 class ExecutionStatusSerializer(serializers.Serializer):
-    """The status poll's body, for the OpenAPI schema: ``records.renderers.status_body`` writes
-    it (a test holds the two field lists equal)."""
+    """An execution's progress, as the status poll sends it."""
 
     execution_id = serializers.UUIDField()
     status = serializers.CharField()
@@ -132,9 +133,10 @@ class ExecutionStatusSerializer(serializers.Serializer):
     )
 
 
+# Rendered by records.renderers.answer_body, as the report's items are; the view passes the
+# run's main brand as context["main_brand"].
 class AnswerSerializer(serializers.ModelSerializer):
-    """One stored platform answer, rendered by ``records.renderers.answer_body`` (as in the
-    report's items); pass the run's main brand as ``context["main_brand"]``."""
+    """One stored platform answer."""
 
     brand = serializers.CharField(
         help_text="The brand the answer describes: the substituted one, else the main brand."
