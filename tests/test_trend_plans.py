@@ -5,12 +5,12 @@ sequential scans disabled for the EXPLAIN the plan shows which index can serve t
 query no index fits still plans a sequential scan).
 """
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
 
-from records.models import CellScore, Monitor, MonitorStatus
+from records.models import CellScore, Monitor, MonitorStatus, TestRecord
 from records.trends import TrendQuery, trend_query
 from tests.factories import UserFactory
 
@@ -26,9 +26,27 @@ def plan(queryset) -> str:
 @pytest.mark.django_db
 class TrendPlanTests:
     def test_points_query_uses_the_monitor_index_then_the_score_rows_of_each_run(self):
-        monitor = Monitor.objects.create(
-            owner=UserFactory(), name="m", platforms=["demo"], status=MonitorStatus.PAUSED
+        owner = UserFactory()
+        monitor, other = (
+            Monitor.objects.create(
+                owner=owner, name=name, platforms=["demo"], status=MonitorStatus.PAUSED
+            )
+            for name in ("m", "other")
         )
+        # Another monitor's runs all over the range, so that "this monitor" is the selective
+        # condition (as at scale) rather than the date range alone.
+        TestRecord.objects.bulk_create(
+            TestRecord(
+                owner=owner,
+                monitor=other,
+                brand_name="b",
+                created_at=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=12 * i),
+            )
+            for i in range(600)
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE records_testrecord")
         query = TrendQuery(
             metrics=("mention_rate",),
             interval="day",
