@@ -29,8 +29,8 @@ def spend_of_answers(answers: QuerySet[Answer]) -> dict[str, Any]:
         .values("platform")
         .annotate(
             calls=Count("id"),
-            prompt_tokens=Sum("prompt_tokens"),
-            completion_tokens=Sum("completion_tokens"),
+            prompt_total=Sum("prompt_tokens"),
+            completion_total=Sum("completion_tokens"),
             counted=Count("prompt_tokens"),
         )
         .order_by("platform")
@@ -40,8 +40,8 @@ def spend_of_answers(answers: QuerySet[Answer]) -> dict[str, Any]:
     unpriced_calls = 0
     for row in rows:
         price = platform_price(row["platform"])
-        prompt_tokens = row["prompt_tokens"] or 0
-        completion_tokens = row["completion_tokens"] or 0
+        prompt_tokens = row["prompt_total"] or 0
+        completion_tokens = row["completion_total"] or 0
         cost = None
         if price is not None:
             cost = (
