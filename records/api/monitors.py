@@ -7,8 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from records import monitoring, services
-from records.api.serializers import EXECUTION_LIST_ONLY, ExecutionSerializer, iso
+from records.api.serializers import EXECUTION_LIST_ONLY, ExecutionSerializer
 from records.models import DEFAULT_SCHEDULE, DEFAULT_TIMEZONE, Monitor, TestRecord
+from records.renderers import iso
 
 
 class MonitorWriteSerializer(serializers.Serializer):
