@@ -28,7 +28,7 @@ from functools import lru_cache
 from records.analysis.brands import strip_suffixes
 from records.analysis.citations import NAMED_SOURCES
 from records.analysis.normalize import fold, normalize
-from records.analysis.ranking import ParsedList
+from records.analysis.ranking import ListItem, ParsedList, parse_lists
 
 ROLES = ("recommended", "source", "other")
 _ROLE_PRIORITY = {"recommended": 0, "source": 1, "other": 2}
@@ -61,7 +61,7 @@ _INFO_CUE = re.compile(
 
 # Lead labels: a list item "首选：华夏良子" names its entity after the colon.
 _LEAD_LABELS = frozenset(
-    "首选 推荐 次选 备选 优选 品牌 名称 机构 门店 店名 推荐机构 推荐门店 推荐品牌 代表 代表品牌 "
+    "首选 推荐 次选 备选 优选 品牌 名称 机构 店名 推荐机构 推荐门店 推荐品牌 代表 代表品牌 "
     "代表机构 top pick best overall best budget best value runner-up our pick".split(" ")
 )
 # Item labels (sub-bullet leads, table headers, section titles) that are never entities.
@@ -255,7 +255,8 @@ _PHRASE = re.compile(
     r"尽量|最好|首先|其次|然后|另外|此外|或者|还是|能够|通过|进行|为主|为辅|左右|以上|以内|分钟|"
     r"元|小时|次|适用|偏好|人群|预约|查看|搜索|[几两多三四]类|[几两多]家|[几两多]个|"
     r"(?:病|症|炎|痛|突出|劳损|失眠|问题|需求|方面|项目|要点|分享|经验|笔记|视频|评价|文章|攻略)$|"
-    r"\+|类|最|搜|[\"“”「」]|^(?:有|想|要|找|去|选|看|做|买|用|只是|若|当|对于|针对)"
+    r"\s\+\s|类|最|搜|上午|下午|晚上|周末|工作日|节假日|夜间|白天|凌晨|"
+    r"[\"“”「」]|^(?:有|想|要|找|去|选|看|做|买|用|只是|若|当|对于|针对)"
 )
 _EN_PHRASE = re.compile(
     r"(?<![a-z])(?:if|for|you|your|when|what|which|how|why|best|top|consider|choose|look|"
@@ -274,21 +275,23 @@ _HEAD_STOP = re.compile(r"\*\*|__|[:;,。!?(|]|\s[-–—]\s|[–—]")
 # Enumeration triggers; the bare 如/像 need at least two names ("如A、B").
 _ENUM = re.compile(
     r"(?P<strong>比如说?|例如|譬如|诸如|包括但不限于|包括|代表(?:品牌|机构)?有|像是)"
-    r"|(?P<advice>推荐(?:你|您)?(?:去|选择|选)?|可以(?:去|试试|考虑|选择|看看)|不妨(?:试试|去)?|首选|"
+    r"|(?P<advice>推荐(?:你|您)?(?:去|选择|选)?|可以(?:去|试试|考虑|选择|看看|选)|不妨(?:试试|去)?|首选|"
     r"(?:优先)?考虑)"
     r"|(?P<weak>(?<![不例比譬诸假])如(?![果何下今需有此同实意期若])|(?<![好就不])像(?!素))"
 )
 _ENUM_STOP = re.compile(r"[。;\n!?(:,)]|等|之类|这类|这样|这些|都|也|均|是|在|进行|提供")
 _ENUM_SPLIT = re.compile(r"、|/|以及|或者")
 _ENUM_JOIN = re.compile(r"和|及|与|或")
+_CLAUSE = {",", ";", "。", "!", "?"}
+_RANKED_LEAD = re.compile(r"(?:top|no\.?)\s*(\d{1,2})(?![\d.])|第(\d{1,2})名")
 _BOLD = re.compile(r"\*\*([^*\n]{2,40}?)\*\*|__([^_\n]{2,40}?)__")
 _QUOTE = re.compile(r"[“\"「『]([^“”\"「」『』\n]{2,20})[”\"」』]")
 _SEARCH_BEFORE = re.compile(r"(?:搜索|搜|关键词|关键字|输入|查找|search(?: for)?)\s*$")
 _RECOMMEND_CUE = re.compile(
-    r"推荐|首选|可以去|可以选|可选|可以试|试试|考虑|不妨|值得|选择|选|"
+    r"推荐|首选|可以去|可以选|可选|可以试|试试|考虑|不妨|值得|选择|选|建议|可以(?:先)?用|"
     r"(?<![a-z])(?:recommend|try|consider|pick|go with|check out)"
 )
-_AVOID_CUE = re.compile(r"不推荐|不建议|避雷|避坑|慎选|踩雷|踩坑|谨慎|别去|不要去|avoid")
+_AVOID_CUE = re.compile(r"不推荐|不太推荐|不建议|避雷|避坑|慎选|踩雷|踩坑|谨慎|别去|不要去|avoid")
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 # An enumeration of things rather than places ("问清楚设备型号，例如…", "病症（如…）").
 _THINGS = re.compile(
@@ -319,6 +322,7 @@ class _Candidate:
     role: str
     rank: int | None = None
     tracked: str | None = None
+    item: ListItem | None = None
 
 
 def entity_key(name: str) -> str:
@@ -431,13 +435,21 @@ class _Finder:
         self.taken: list[tuple[int, int]] = []
         self.headings = [item for lst in lists for item in lst.items if item.kind == "heading"]
 
-    def add(self, start: int, end: int, via: str, role: str, rank: int | None = None) -> None:
+    def add(
+        self,
+        start: int,
+        end: int,
+        via: str,
+        role: str,
+        rank: int | None = None,
+        item: ListItem | None = None,
+    ) -> None:
         if end <= start or not self.is_name(self.text[start:end]):
             return
         if any(s < end and start < e for s, e in self.taken):
             return
         self.taken.append((start, end))
-        self.candidates.append(_Candidate(start, end, via, role, rank))
+        self.candidates.append(_Candidate(start, end, via, role, rank, item=item))
 
     def is_name(self, surface: str) -> bool:
         return is_entity_name(surface, self.generic)
@@ -475,6 +487,9 @@ class _Finder:
             if self.criteria(lst):
                 continue
             for item in lst.items:
+                # "- 教练耐心，通过率高" is a sentence; a name leads "X：…", "**X**" or a line.
+                if item.kind == "line" and self.f[item.head_end : item.head_end + 1] in _CLAUSE:
+                    continue
                 start, end = _trim(self.f, item.head_start, item.head_end)
                 label = " ".join(normalize(self.text[start:end]).split())
                 if label in _LEAD_LABELS and item.kind != "table":
@@ -495,8 +510,9 @@ class _Finder:
                     start, end = _trim(self.f, start, colon)
                 role = "other" if self.avoided(lst, item.start) else "recommended"
                 names = _split_names(self.f, start, end)
+                via = "table" if item.kind == "table" else "list"
                 for s, e in names:
-                    self.add(s, e, "table" if item.kind == "table" else "list", role, item.position)
+                    self.add(s, e, via, role, item.position, item)
 
     def table_cells(self) -> None:
         """Cells of name columns ("推荐机构", "品牌", "name") in every table."""
@@ -571,10 +587,15 @@ class _Finder:
                 self.add(s, e, "enumeration", role)
 
     def marked(self) -> None:
-        """Bold and quoted names in running text."""
+        """Bold and quoted names in running text; a bold line lead "**TOP1 X**" is ranked."""
         for m in _BOLD.finditer(self.f):
             group = 1 if m.group(1) is not None else 2
             s, e = _trim(self.f, m.start(group), m.end(group))
+            line_start = self.f.rfind("\n", 0, m.start()) + 1
+            ranked = _RANKED_LEAD.match(self.f, m.start(group))
+            if ranked and not self.f[line_start : m.start()].strip():
+                self.add(s, e, "bold", "recommended", int(ranked.group(1)))
+                continue
             self.add(s, e, "bold", _prose_role(self.norm, s, e))
         for m in _QUOTE.finditer(self.f):
             if _SEARCH_BEFORE.search(self.norm, max(0, m.start() - 8), m.start()):
@@ -583,6 +604,33 @@ class _Finder:
             # A quoted term named in passing is usually a concept ("成分党"), not a business.
             if "、" not in self.f[s:e] and _prose_role(self.norm, s, e) == "recommended":
                 self.add(s, e, "quote", "recommended")
+
+
+def _without_groupings(candidates: list[_Candidate], text: str) -> list[_Candidate]:
+    """Drop leads that group other entities: a city or category ("连锁快修", "公共场馆").
+
+    A list item whose sub-items are led by entities, or a heading whose section names entities,
+    is a grouping, whatever its title says.
+    """
+    keys = [entity_key(text[c.start : c.end]) for c in candidates]
+    kept = []
+    for candidate, key in zip(candidates, keys, strict=True):
+        item = candidate.item
+        if item is not None:
+            inside = [
+                other
+                for other, other_key in zip(candidates, keys, strict=True)
+                if other_key != key
+                and item.head_end <= other.start < item.end
+                and (
+                    item.kind == "heading"
+                    or (other.item is not None and other.item.depth > item.depth)
+                )
+            ]
+            if inside:
+                continue
+        kept.append(candidate)
+    return kept
 
 
 def _source_names() -> re.Pattern[str]:
@@ -611,6 +659,8 @@ def extract_entities(
     (brand name, start, end), ``exclude`` spans that hold no entity (URLs), ``categories`` the
     run's category words (a generic name may be built from them: 大型驾校).
     """
+    # One-item lists count here (a lone bullet under a category names a place), not for ranks.
+    lists = parse_lists(text, min_items=1)
     finder = _Finder(text, lists, _generic_for(tuple(categories)))
     finder.taken.extend(exclude)
     finder.heads()
@@ -618,7 +668,7 @@ def extract_entities(
     finder.enumerations()
     finder.marked()
     norm = finder.norm
-    candidates = finder.candidates
+    candidates = _without_groupings(finder.candidates, text)
     # Information sources: a source name is a source unless it heads an item that offers it
     # as a place to go (a booking platform with no reviews or searching mentioned).
     items = [item for lst in lists for item in lst.items]
