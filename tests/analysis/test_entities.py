@@ -11,7 +11,10 @@ def entities(text, brands=BRANDS, **kwargs):
 
 
 def test_list_leads_are_recommended_with_their_rank_and_offsets():
-    text = "推荐几家：\n1. **正安中医**：医师坐诊\n2. 华夏良子（国贸店）：营业到凌晨\n3. 张钰强推拿 - 老师傅"
+    text = (
+        "推荐几家：\n1. **正安中医**：医师坐诊\n2. 华夏良子（国贸店）：营业到凌晨\n"
+        "3. 张钰强推拿 - 老师傅"
+    )
     found = entities(text)
     assert [(n, e["role"], e["rank"]) for n, e in found.items()] == [
         ("正安中医", "recommended", 1),
@@ -50,7 +53,8 @@ def test_a_booking_platform_offered_as_a_place_to_go_is_recommended():
 
 def test_enumerations_after_biru_and_tables_name_entities():
     text = (
-        "| 排名 | 店名 | 人均 |\n|---|---|---|\n| 1 | 一指禅推拿 | 168元 |\n| 2 | 岳阳医院推拿科 | 100元 |\n"
+        "| 排名 | 店名 | 人均 |\n|---|---|---|\n| 1 | 一指禅推拿 | 168元 |\n"
+        "| 2 | 岳阳医院推拿科 | 100元 |\n"
         "连锁店也可以，比如悦康推拿、御足堂等。"
     )
     found = entities(text)
@@ -89,7 +93,11 @@ def test_category_words_from_the_question_make_generic_names():
 
 def test_aggregate_ranks_untracked_entities_by_recommending_answers():
     def answer(*entities):
-        return {"entities": [dict(zip(("name", "role", "rank", "tracked"), e)) for e in entities]}
+        return {
+            "entities": [
+                dict(zip(("name", "role", "rank", "tracked"), e, strict=True)) for e in entities
+            ]
+        }
 
     rows = aggregate_entities(
         [
