@@ -45,21 +45,21 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         from django.core.management import call_command
 
-        from records import services
+        from records import execution, services
 
         call_command("migrate", verbosity=0)
         rows = []
         for _ in range(args.runs):
-            data = services.clean_brand_test_input(
+            data = services.clean_execution_input(
                 brand="华夏良子",
                 competitors=["良子健身", "足疗大师"],
                 questions=list(QUESTIONS),
                 platforms=list(PLATFORMS),
                 repeats=3,
             )
-            record = services.start_brand_test(owner=None, data=data, enqueue=False).record
+            record = services.start_execution(owner=None, data=data, enqueue=False).record
             started = time.perf_counter()
-            services.execute_brand_test(execution_id=str(record.execution_id))
+            execution.run_execution(execution_id=str(record.execution_id))
             elapsed = time.perf_counter() - started
             record.refresh_from_db()
             ideal = ideal_seconds(record.total_tasks, args.global_limit, args.latency_ms / 1000)

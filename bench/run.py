@@ -372,7 +372,7 @@ def l3(base: str, layout, rate: float, writes: float, seconds: float, env: dict)
     written = json.loads(out.strip().splitlines()[-1])
     # The check: each polled body is one consistent row (progress agrees with its counts),
     # progress never goes back as counts grow, and a final poll equals the database.
-    from records.services import FETCH_PROGRESS_CEILING
+    from records.execution import FETCH_PROGRESS_CEILING
 
     seen: dict[str, list[tuple[int, int]]] = {}
     inconsistent = 0
@@ -786,7 +786,8 @@ def middleware_costs(endpoint: Endpoint, requests: int) -> dict[str, float]:
     from django.core.handlers.wsgi import WSGIHandler
     from django.test.utils import override_settings
 
-    from records.api.fast import FastHandler, execution_status
+    from brandtest.fastpath import FastHandler
+    from records.api.hot_views import execution_status
 
     chains = {"(none)": []}
     for i, path in enumerate(settings.MIDDLEWARE):

@@ -1,6 +1,6 @@
 """The L3 writer: advances running executions' progress N times a second, as the worker does.
 
-Each write is the worker's own transaction shape (services.record_answer): insert one answer and
+Each write is the worker's own transaction shape (execution.record_answer): insert one answer and
 advance the execution in one conditional UPDATE, in an IMMEDIATE transaction. Prints a JSON line
 with the counts (writes, "database is locked" errors, other errors) when it stops.
 
@@ -29,8 +29,8 @@ def main() -> None:
     from django.db.models import F
     from django.utils import timezone
 
+    from records.execution import FETCH_PROGRESS_CEILING
     from records.models import ACTIVE_STATUSES, Answer, TestRecord
-    from records.services import FETCH_PROGRESS_CEILING
 
     ids = [int(i) for i in args.ids.split(",")]
     counts = {"writes": 0, "locked": 0, "errors": 0, "late": 0}

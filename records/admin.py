@@ -312,7 +312,7 @@ class TestRecordAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel selected executions"))
     def cancel_executions(self, request, queryset):
         self.apply_service(
-            request, queryset, services.cancel_brand_test, "Cancelled {n}", "had already ended"
+            request, queryset, services.cancel_execution, "Cancelled {n}", "had already ended"
         )
 
     @admin.action(description=_("Retry selected executions (ask only the missing calls)"))
@@ -320,7 +320,7 @@ class TestRecordAdmin(admin.ModelAdmin):
         self.apply_service(
             request,
             queryset,
-            services.retry_brand_test,
+            services.retry_execution,
             "Started {n} new attempt(s) ({ids})",
             "not retryable (only failed, partial or cancelled runs are)",
         )
@@ -330,7 +330,7 @@ class TestRecordAdmin(admin.ModelAdmin):
         self.apply_service(
             request,
             queryset,
-            services.reanalyse_brand_test,
+            services.reanalyse_execution,
             "Re-analysed {n}",
             "still running (re-analyse them once they end)",
         )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -45,10 +46,41 @@ TERMINAL_STATUSES = (
     Status.FAILED,
     Status.CANCELLED,
 )
+# The stage an ended execution shows: finished with answers, or stopped without (enough of) them.
+ENDED_STAGE = {
+    Status.COMPLETED: Stage.COMPLETED,
+    Status.PARTIAL_COMPLETED: Stage.COMPLETED,
+    Status.FAILED: Stage.FAILED,
+    Status.CANCELLED: Stage.FAILED,
+}
+
+
+def ending_fields(*, status: str, error_type: str, error: str, at: datetime) -> dict:
+    """What every end of an execution writes (finish, cancel, fail, reap), besides the version."""
+    return {
+        "status": status,
+        "stage": ENDED_STAGE[status],
+        "progress": 100,
+        "error_type": error_type,
+        "error": error,
+        "finished_at": at,
+        "updated_at": at,
+    }
+
+
+def is_visible_to(owner_id: int | None, user) -> bool:
+    """Whether a caller (None: anonymous) may open a run by id: anonymous runs by anyone
+    holding the id (it is the capability); owned runs by their owner and staff only.
+    ``TestRecordQuerySet.visible_to`` is the same rule as a filter."""
+    if owner_id is None:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or user.pk == owner_id
 
 
 class TestRecordQuerySet(models.QuerySet):
-    """Reads over executions."""
+    """Reads over executions, and their transitions (conditional UPDATEs)."""
 
     def active(self) -> TestRecordQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -57,8 +89,7 @@ class TestRecordQuerySet(models.QuerySet):
         return self.filter(status__in=TERMINAL_STATUSES)
 
     def visible_to(self, user) -> TestRecordQuerySet:
-        """Runs a caller may open by id: staff all; a user their own and anonymous ones;
-        an anonymous caller only anonymous ones (the execution id is the capability)."""
+        """``is_visible_to`` as a filter (the one rule, both ways)."""
         if user is not None and user.is_authenticated:
             if user.is_staff:
                 return self
@@ -75,6 +106,53 @@ class TestRecordQuerySet(models.QuerySet):
         """Running executions whose worker stopped refreshing the heartbeat."""
         cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
         return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+
+    # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
+    # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
+    # All but ``revise`` apply to active rows only, so an ended execution never changes state
+    # again, whoever writes late.
+
+    def claim(self) -> int:
+        """Queued -> running; the one worker whose UPDATE changes the row runs it."""
+        now = timezone.now()
+        return self.filter(status=Status.QUEUED).stamp(
+            now, status=Status.RUNNING, stage=Stage.AI_FETCHING, started_at=now, heartbeat_at=now
+        )
+
+    def advance(self, **fields) -> int:
+        """Write an active run's progress (counters, stage); a write is also a heartbeat."""
+        now = timezone.now()
+        return self.active().stamp(now, heartbeat_at=now, **fields)
+
+    def end(
+        self,
+        *,
+        status: str,
+        error_type: str = "",
+        error: str = "",
+        at: datetime | None = None,
+        **fields,
+    ) -> int:
+        """Move active runs to the terminal ``status``: finish, cancel, fail and reap.
+
+        ``at`` (default now) is the moment it ended, for a caller that mirrors the row.
+        """
+        at = at or timezone.now()
+        changes = ending_fields(status=status, error_type=error_type, error=error, at=at)
+        return self.active().stamp(at, **changes, **fields)
+
+    def heartbeat(self) -> int:
+        """Show that running rows' worker is alive. Not a state change: the version (the status
+        body's ETag) stays, so pollers are not sent an unchanged body."""
+        return self.filter(status=Status.RUNNING).update(heartbeat_at=timezone.now())
+
+    def revise(self, **fields) -> int:
+        """Rewrite derived fields (scores, summary) of rows in any state: a re-analysis."""
+        return self.stamp(timezone.now(), **fields)
+
+    def stamp(self, now: datetime, **fields) -> int:
+        """The bookkeeping of every transition: write ``fields`` at ``now``, bump the version."""
+        return self.update(**fields | {"updated_at": now, "version": F("version") + 1})
 
 
 class TestRecord(models.Model):
@@ -261,6 +339,21 @@ class ResultDocument(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.record_id} ({self.size} bytes)"
+
+
+class LegacyDocument(models.Model):
+    """The legacy sections of a finished report, stored beside it so v1 clients never get them."""
+
+    record = models.OneToOneField(
+        TestRecord, on_delete=models.CASCADE, related_name="legacy_document"
+    )
+    # brand_scores, competitive_analysis, negative_sources, recommendation_data, quality_score,
+    # overall_score: what the mini-program reads of a finished run (docs/legacy-contract.md).
+    sections = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"legacy sections {self.record_id}"
 
 
 class BrandScore(models.Model):

@@ -5,34 +5,38 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from records import services
+from records import execution, services
 from records.engine.base import PlatformError, Reply
 from records.models import Answer, TestRecord
+from records.reports import Analyser
 
 pytestmark = pytest.mark.django_db
 
 
 def start(owner=None, **kwargs):
-    data = services.clean_brand_test_input(
+    data = services.clean_execution_input(
         brand="华夏良子",
         competitors=["良子健身"],
         questions=["北京中医推拿哪家好？", "{brandName}怎么样？"],
         platforms=["demo"],
         repeats=1,
     )
-    return services.start_brand_test(owner=owner, data=data, **kwargs)
+    return services.start_execution(owner=owner, data=data, **kwargs)
 
 
 def half_done_run() -> TestRecord:
     """A running execution with 2 of 3 calls answered (one failed) and a stale heartbeat."""
     record = start().record
-    services.claim_brand_test(execution_id=record.execution_id)
-    first, second, _ = services.pending_calls(record)
-    services.record_answer(
-        record_id=record.pk, call=first, reply=Reply(text="1. 华夏良子"), error=None
+    execution.claim_execution(execution_id=record.execution_id)
+    first, second, _ = execution.pending_calls(record)
+    execution.record_answer(
+        execution_id=record.execution_id, call=first, reply=Reply(text="1. 华夏良子"), error=None
     )
-    services.record_answer(
-        record_id=record.pk, call=second, reply=None, error=PlatformError("timeout", "slow")
+    execution.record_answer(
+        execution_id=record.execution_id,
+        call=second,
+        reply=None,
+        error=PlatformError("timeout", "slow"),
     )
     TestRecord.objects.filter(pk=record.pk).update(
         heartbeat_at=timezone.now() - timezone.timedelta(seconds=600)
@@ -43,7 +47,7 @@ def half_done_run() -> TestRecord:
 def test_reap_stale_marks_lost_runs_failed_and_keeps_answers(capsys):
     record = half_done_run()
     fresh = start(device_id="other").record
-    services.claim_brand_test(execution_id=fresh.execution_id)
+    execution.claim_execution(execution_id=fresh.execution_id)
 
     call_command("reap_stale", "--older-than", "300")
 
@@ -63,15 +67,15 @@ def test_reap_stale_threshold_override_leaves_fresh_runs_alone():
 
 def test_retry_copies_successes_and_runs_only_the_missing_calls(run_worker):
     record = half_done_run()
-    services.reap_stale_brand_tests(older_than_seconds=300)
+    execution.reap_stale_executions(older_than_seconds=300)
     record.refresh_from_db()
 
-    attempt = services.retry_brand_test(record=record)
+    attempt = services.retry_execution(record=record)
 
     assert attempt.source == "retry" and attempt.retry_of == record
     assert attempt.completed_tasks == 1 and attempt.status == "queued"
     # The failed call and the never-asked call; not the successful one.
-    assert {c.key for c in services.pending_calls(attempt)} == {
+    assert {c.key for c in execution.pending_calls(attempt)} == {
         (1, "华夏良子", "demo", 0),
         (1, "良子健身", "demo", 0),
     }
@@ -87,7 +91,7 @@ def test_retry_copies_successes_and_runs_only_the_missing_calls(run_worker):
 def test_retry_of_a_running_or_completed_run_is_refused():
     record = start().record
     with pytest.raises(services.InvalidTransition):
-        services.retry_brand_test(record=record)
+        services.retry_execution(record=record)
 
 
 def test_same_idempotency_key_returns_the_same_execution(user):
@@ -177,17 +181,17 @@ def test_reanalyse_recomputes_analysis_scores_and_report_without_calling_platfor
 
 def test_reanalyse_applies_new_aliases():
     record = start().record
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     text = "推荐：\n1. 华夏良子推拿\n2. 良子健身\n3. 华夏按摩（华夏良子旗下）"
-    for call in services.pending_calls(record):
-        services.record_answer(
-            record_id=record.pk,
+    for call in execution.pending_calls(record):
+        execution.record_answer(
+            execution_id=record.execution_id,
             call=call,
             reply=Reply(text=text),
             error=None,
-            analysis=services.Analyser(record).analyse(text),
+            analysis=Analyser(record).analyse(text),
         )
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     answer = record.answers.first()
     assert answer.analysis["brands"]["华夏良子"]["mention_count"] == 2
     # The user says 华夏按摩 is also the main brand: re-analyse picks the alias up.
@@ -195,7 +199,7 @@ def test_reanalyse_applies_new_aliases():
         brand_aliases={"华夏良子": {"aliases": ["华夏按摩"]}}
     )
     record.refresh_from_db()
-    services.reanalyse_brand_test(record=record)
+    services.reanalyse_execution(record=record)
     answer.refresh_from_db()
     assert answer.analysis["brands"]["华夏良子"]["mention_count"] == 3
 
@@ -203,6 +207,6 @@ def test_reanalyse_applies_new_aliases():
 def test_reanalyse_refuses_a_running_execution():
     record = start().record
     with pytest.raises(services.InvalidTransition):
-        services.reanalyse_brand_test(record=record)
+        services.reanalyse_execution(record=record)
     with pytest.raises(CommandError):
         call_command("reanalyse")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from records import services
+from records import execution, services
 from records.models import TestRecord
 from tests.fakes.platform_server import Behaviour, FakePlatformServer, hang, ok, rate_limited
 
@@ -24,15 +24,15 @@ def platform_server(platform_env, settings):
 
 
 def run(platforms, *, questions=("北京中医推拿哪家好？",), repeats=1) -> TestRecord:
-    data = services.clean_brand_test_input(
+    data = services.clean_execution_input(
         brand="华夏良子",
         competitors=["良子健身"],
         questions=list(questions),
         platforms=list(platforms),
         repeats=repeats,
     )
-    record = services.start_brand_test(owner=None, data=data, enqueue=False).record
-    services.execute_brand_test(execution_id=str(record.execution_id))
+    record = services.start_execution(owner=None, data=data, enqueue=False).record
+    execution.run_execution(execution_id=str(record.execution_id))
     record.refresh_from_db()
     return record
 
@@ -124,19 +124,19 @@ def test_keys_never_reach_stored_errors(platform_server):
 def test_cancel_stops_new_calls_within_a_call_timeout(platform_server, settings):
     settings.BRANDTEST_GLOBAL_CONCURRENCY = 1
     platform_server.default = ok("1. 华夏良子", seconds=0.3)
-    data = services.clean_brand_test_input(
+    data = services.clean_execution_input(
         brand="华夏良子", competitors=[], questions=["推拿哪家好？"], platforms=["deepseek"],
         repeats=5,
     )  # fmt: skip
-    record = services.start_brand_test(owner=None, data=data, enqueue=False).record
+    record = services.start_execution(owner=None, data=data, enqueue=False).record
     worker = threading.Thread(
-        target=services.execute_brand_test, kwargs={"execution_id": str(record.execution_id)}
+        target=execution.run_execution, kwargs={"execution_id": str(record.execution_id)}
     )
     worker.start()
     deadline = time.monotonic() + 10
     while TestRecord.objects.get(pk=record.pk).completed_tasks < 1 and time.monotonic() < deadline:
         time.sleep(0.02)
-    services.cancel_brand_test(record=record)
+    services.cancel_execution(record=record)
     cancelled_at = time.monotonic()
     worker.join(timeout=10)
     assert not worker.is_alive()

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tasks_db.models import DBTaskResult
 
-from records import services
+from records import execution, services
 from records.engine.base import PlatformError, Reply
 from records.engine.plan import plan_calls
 from records.models import Answer, Stage, Status, TestRecord
@@ -20,9 +20,7 @@ def start(**overrides) -> TestRecord:
         "platforms": ["demo"],
         "repeats": 2,
     } | overrides
-    return services.start_brand_test(
-        owner=None, data=services.clean_brand_test_input(**data)
-    ).record
+    return services.start_execution(owner=None, data=services.clean_execution_input(**data)).record
 
 
 def first_call(record: TestRecord, index: int = 0):
@@ -59,7 +57,7 @@ def test_nothing_is_enqueued_when_the_transaction_rolls_back(django_capture_on_c
 def test_brand_placeholder_questions_are_asked_once_per_brand():
     record = start(questions=["{brandName}怎么样？", "推拿哪家好？"], repeats=1)
     assert record.total_tasks == 4
-    texts = [c.question.text for c in services.pending_calls(record)]
+    texts = [c.question.text for c in execution.pending_calls(record)]
     assert texts == ["华夏良子怎么样？", "良子健身怎么样？", "足疗大师怎么样？", "推拿哪家好？"]
 
 
@@ -102,9 +100,12 @@ def test_platform_display_names_are_normalised():
 
 def test_record_answer_advances_progress_in_one_update():
     record = start()
-    assert services.claim_brand_test(execution_id=record.execution_id)
-    assert services.record_answer(
-        record_id=record.pk, call=first_call(record), reply=Reply(text="1. 华夏良子"), error=None
+    assert execution.claim_execution(execution_id=record.execution_id)
+    assert execution.record_answer(
+        execution_id=record.execution_id,
+        call=first_call(record),
+        reply=Reply(text="1. 华夏良子"),
+        error=None,
     )
     record.refresh_from_db()
     assert (record.completed_tasks, record.failed_tasks, record.progress) == (1, 0, 47)
@@ -114,9 +115,11 @@ def test_record_answer_advances_progress_in_one_update():
 
 def test_failed_call_counts_as_failed_with_its_error_type():
     record = start()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     error = PlatformError("quota_exhausted", "Insufficient Balance")
-    services.record_answer(record_id=record.pk, call=first_call(record), reply=None, error=error)
+    execution.record_answer(
+        execution_id=record.execution_id, call=first_call(record), reply=None, error=error
+    )
     record.refresh_from_db()
     assert (record.completed_tasks, record.failed_tasks) == (0, 1)
     answer = Answer.objects.get()
@@ -125,10 +128,14 @@ def test_failed_call_counts_as_failed_with_its_error_type():
 
 def test_a_duplicate_answer_for_the_same_cell_is_not_counted_twice():
     record = start()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     call = first_call(record)
-    services.record_answer(record_id=record.pk, call=call, reply=Reply(text="a"), error=None)
-    services.record_answer(record_id=record.pk, call=call, reply=Reply(text="b"), error=None)
+    execution.record_answer(
+        execution_id=record.execution_id, call=call, reply=Reply(text="a"), error=None
+    )
+    execution.record_answer(
+        execution_id=record.execution_id, call=call, reply=Reply(text="b"), error=None
+    )
     record.refresh_from_db()
     assert record.completed_tasks == 1
     assert Answer.objects.get().text == "a"
@@ -136,12 +143,15 @@ def test_a_duplicate_answer_for_the_same_cell_is_not_counted_twice():
 
 def test_late_progress_write_after_cancel_changes_nothing():
     record = start()
-    services.claim_brand_test(execution_id=record.execution_id)
-    services.cancel_brand_test(record=record)
+    execution.claim_execution(execution_id=record.execution_id)
+    services.cancel_execution(record=record)
     before = TestRecord.objects.values().get(pk=record.pk)
 
-    still_active = services.record_answer(
-        record_id=record.pk, call=first_call(record), reply=Reply(text="late"), error=None
+    still_active = execution.record_answer(
+        execution_id=record.execution_id,
+        call=first_call(record),
+        reply=Reply(text="late"),
+        error=None,
     )
 
     assert still_active is False
@@ -151,50 +161,58 @@ def test_late_progress_write_after_cancel_changes_nothing():
 
 def test_late_progress_write_after_finish_changes_nothing():
     record = start(repeats=1)
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     call = first_call(record)
-    services.record_answer(
-        record_id=record.pk, call=call, reply=Reply(text="1. 华夏良子"), error=None
+    execution.record_answer(
+        execution_id=record.execution_id, call=call, reply=Reply(text="1. 华夏良子"), error=None
     )
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     before = TestRecord.objects.values().get(pk=record.pk)
     assert before["status"] == "completed"
 
-    assert not services.record_answer(
-        record_id=record.pk, call=first_call(record), reply=Reply(text="late"), error=None
+    assert not execution.record_answer(
+        execution_id=record.execution_id,
+        call=first_call(record),
+        reply=Reply(text="late"),
+        error=None,
     )
-    assert services.finish_brand_test(record_id=record.pk) is None
-    assert not services.heartbeat(record_id=record.pk)
+    assert execution.finish_execution(execution_id=record.execution_id) is None
+    assert not execution.heartbeat(execution_id=record.execution_id)
     with pytest.raises(services.InvalidTransition):
-        services.cancel_brand_test(record=record)
+        services.cancel_execution(record=record)
     assert TestRecord.objects.values().get(pk=record.pk) == before
 
 
 def test_progress_is_monotonic_and_100_only_when_terminal():
     record = start(repeats=3, questions=["推拿哪家好？", "足疗哪家好？"])
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     seen = []
-    for call in services.pending_calls(record):
-        services.record_answer(record_id=record.pk, call=call, reply=Reply(text="x"), error=None)
+    for call in execution.pending_calls(record):
+        execution.record_answer(
+            execution_id=record.execution_id, call=call, reply=Reply(text="x"), error=None
+        )
         record.refresh_from_db()
         seen.append(record.progress)
     assert seen == sorted(seen) and seen[-1] < 100
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     record.refresh_from_db()
     assert (record.status, record.stage, record.progress) == ("completed", "completed", 100)
 
 
 def test_run_with_some_failures_ends_partial_with_an_actionable_error():
     record = start(repeats=2)
-    services.claim_brand_test(execution_id=record.execution_id)
-    ok, bad = services.pending_calls(record)
-    services.record_answer(
-        record_id=record.pk, call=ok, reply=Reply(text="1. 华夏良子"), error=None
+    execution.claim_execution(execution_id=record.execution_id)
+    ok, bad = execution.pending_calls(record)
+    execution.record_answer(
+        execution_id=record.execution_id, call=ok, reply=Reply(text="1. 华夏良子"), error=None
     )
-    services.record_answer(
-        record_id=record.pk, call=bad, reply=None, error=PlatformError("timeout", "read timeout")
+    execution.record_answer(
+        execution_id=record.execution_id,
+        call=bad,
+        reply=None,
+        error=PlatformError("timeout", "read timeout"),
     )
-    record = services.finish_brand_test(record_id=record.pk)
+    record = execution.finish_execution(execution_id=record.execution_id)
     assert record.status == Status.PARTIAL_COMPLETED
     assert record.error_type == "timeout"
     assert record.error.startswith("demo: timed out")
@@ -202,14 +220,14 @@ def test_run_with_some_failures_ends_partial_with_an_actionable_error():
 
 def test_run_with_no_success_ends_failed():
     record = start(repeats=1)
-    services.claim_brand_test(execution_id=record.execution_id)
-    services.record_answer(
-        record_id=record.pk,
+    execution.claim_execution(execution_id=record.execution_id)
+    execution.record_answer(
+        execution_id=record.execution_id,
         call=first_call(record),
         reply=None,
         error=PlatformError("auth_failed", "401"),
     )
-    record = services.finish_brand_test(record_id=record.pk)
+    record = execution.finish_execution(execution_id=record.execution_id)
     assert (record.status, record.stage, record.progress) == ("failed", Stage.FAILED, 100)
     assert "authentication failed" in record.error
 
@@ -229,5 +247,5 @@ def test_worker_runs_a_demo_execution_to_completion(django_capture_on_commit_cal
 
 def test_claim_lets_only_one_worker_run_an_execution():
     record = start()
-    assert services.claim_brand_test(execution_id=record.execution_id)
-    assert not services.claim_brand_test(execution_id=record.execution_id)
+    assert execution.claim_execution(execution_id=record.execution_id)
+    assert not execution.claim_execution(execution_id=record.execution_id)

@@ -5,19 +5,20 @@ import uuid
 
 import orjson
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from records import services
-from records.api.fast import status_response, stored_document_response
 from records.api.filters import ExecutionFilter
+from records.api.responses import status_response, stored_document_response
 from records.api.serializers import (
     EXECUTION_LIST_ONLY,
     AnswerSerializer,
-    BrandTestCreateSerializer,
+    ExecutionCreateSerializer,
     ExecutionSerializer,
+    ExecutionStatusSerializer,
     PlatformSerializer,
     execution_links,
 )
@@ -63,21 +64,21 @@ class ExecutionViewSet(
             raise Http404("unknown execution id") from None
 
     @extend_schema(
-        request=BrandTestCreateSerializer,
+        request=ExecutionCreateSerializer,
         responses={202: ExecutionSerializer, 400: OpenApiResponse(description="Invalid field")},
         summary="Start a brand test",
     )
     def create(self, request, *args, **kwargs):
-        serializer = BrandTestCreateSerializer(data=request.data)
+        serializer = ExecutionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = services.clean_brand_test_input(
+        data = services.clean_execution_input(
             brand=serializer.validated_data["brand"],
             competitors=serializer.validated_data["competitors"],
             questions=serializer.validated_data["questions"],
             platforms=serializer.validated_data["platforms"],
             repeats=serializer.validated_data.get("repeats"),
         )
-        record = services.start_brand_test(
+        record = services.start_execution(
             owner=request.user,
             data=data,
             device_id=request.headers.get("X-Device-ID", ""),
@@ -93,41 +94,22 @@ class ExecutionViewSet(
     @extend_schema(
         summary="Poll an execution's progress",
         responses={
-            200: inline_serializer(
-                "ExecutionStatus",
-                {
-                    "execution_id": serializers.UUIDField(),
-                    "status": serializers.CharField(),
-                    "stage": serializers.CharField(),
-                    "progress": serializers.IntegerField(),
-                    "is_completed": serializers.BooleanField(),
-                    "total_tasks": serializers.IntegerField(),
-                    "completed_tasks": serializers.IntegerField(),
-                    "failed_tasks": serializers.IntegerField(),
-                    "error": serializers.CharField(allow_null=True),
-                    "error_type": serializers.CharField(allow_null=True),
-                    "created_at": serializers.DateTimeField(),
-                    "started_at": serializers.DateTimeField(allow_null=True),
-                    "finished_at": serializers.DateTimeField(allow_null=True),
-                    "updated_at": serializers.DateTimeField(),
-                    "next_poll_ms": serializers.IntegerField(allow_null=True),
-                },
-            ),
+            200: ExecutionStatusSerializer,
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match"),
             404: OpenApiResponse(description="Unknown, malformed or not yours"),
         },
     )
     @action(detail=True, methods=["get"], url_path="status", url_name="status")
     def poll(self, request, execution_id=None):
-        # Documents the route; GET/HEAD are served by the plain view records.api.fast (routed
-        # first in urls.py), which hands other methods and failed credentials back to here.
+        # Documents the route; GET/HEAD are served by the plain view in records/api/hot_views.py
+        # (routed first in urls.py), which hands other methods and failed credentials back here.
         return status_response(request, execution_id, request.user)
 
     @extend_schema(summary="The report: summary and every answer", responses={200: dict})
     @action(detail=True, methods=["get"])
     def results(self, request, execution_id=None):
-        # A stored report is served by the plain view records.api.fast (routed first); this
-        # action builds live reports and answers what that view hands back.
+        # A stored report is served by the plain view in records/api/hot_views.py (routed
+        # first); this action builds live reports and answers what that view hands back.
         record = self.get_object()
         document = (
             ResultDocument.objects.filter(record=record).only("body_gzip", "etag").first()
@@ -147,7 +129,8 @@ class ExecutionViewSet(
     def answers(self, request, execution_id=None):
         record = self.get_object()
         page = self.paginate_queryset(record.answers.all())
-        return self.get_paginated_response(AnswerSerializer(page, many=True).data)
+        answers = AnswerSerializer(page, many=True, context={"main_brand": record.brand_name})
+        return self.get_paginated_response(answers.data)
 
     @extend_schema(
         request=None,
@@ -156,7 +139,7 @@ class ExecutionViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, execution_id=None):
-        record = services.cancel_brand_test(record=self.get_object())
+        record = services.cancel_execution(record=self.get_object())
         return Response(ExecutionSerializer(record).data)
 
     @extend_schema(
@@ -166,7 +149,7 @@ class ExecutionViewSet(
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, execution_id=None):
-        attempt = services.retry_brand_test(record=self.get_object())
+        attempt = services.retry_execution(record=self.get_object())
         body = ExecutionSerializer(attempt).data
         return Response(
             body,

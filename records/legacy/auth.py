@@ -15,9 +15,9 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from records.legacy.accounts import ensure_wechat_user
 from records.legacy.wechat import WeChatIdentity
 from records.models import WeChatAccount
-from records.services import ensure_wechat_user
 
 
 class LenientJWTAuthentication(JWTAuthentication):

@@ -83,7 +83,7 @@ class LegacyStartSerializer(serializers.Serializer):
                 return asked, field
         return split_legacy_questions(data.get("custom_question") or ""), "custom_question"
 
-    def brand_test_input(self) -> services.BrandTestInput:
+    def execution_input(self) -> services.ExecutionInput:
         """The validated request in the service's terms; its errors named by legacy field."""
         brands = self.validated_data["brand_list"]
         questions, questions_field = self.questions_and_field()
@@ -94,7 +94,7 @@ class LegacyStartSerializer(serializers.Serializer):
             "platforms": "selectedModels",
         }
         try:
-            return services.clean_brand_test_input(
+            return services.clean_execution_input(
                 brand=brands[0],
                 competitors=brands[1:],
                 questions=questions,

@@ -10,11 +10,11 @@ import orjson
 import pytest
 from django.utils import timezone
 
-from records import services
-from records.api.serializers import iso
+from records import execution, services
 from records.engine.base import PlatformError
-from records.models import ResultDocument, TestRecord
-from records.reports import build_report
+from records.models import LegacyDocument, ResultDocument, TestRecord
+from records.renderers import iso
+from records.reports import build_results
 from tests.legacy.test_status import EXPECTED_ITEM, answer, common, started
 
 pytestmark = pytest.mark.django_db
@@ -83,51 +83,54 @@ def queued() -> TestRecord:
 
 def running() -> TestRecord:
     record = started(repeats=2)
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
     return record
 
 
 def completed() -> TestRecord:
     record = started()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     record.refresh_from_db()
     return record
 
 
 def partial() -> TestRecord:
     record = started(repeats=2)
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
     answer(record, text=None, error=QUOTA)
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     record.refresh_from_db()
     return record
 
 
 def failed() -> TestRecord:
     record = started()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record, text=None, error=QUOTA)
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     record.refresh_from_db()
     return record
 
 
 def cancelled() -> TestRecord:
     record = running()
-    return services.cancel_brand_test(record=record)
+    return services.cancel_execution(record=record)
 
 
 def stored(record: TestRecord) -> dict:
+    """The stored v1 report, with the legacy sections stored beside it under "legacy"."""
     document = ResultDocument.objects.get(record=record)
-    return orjson.loads(gzip.decompress(document.body_gzip))
+    sections = LegacyDocument.objects.get(record=record).sections
+    return orjson.loads(gzip.decompress(document.body_gzip)) | {"legacy": sections}
 
 
 def live(record: TestRecord) -> dict:
-    return build_report(record, list(record.answers.all()))
+    results = build_results(record, list(record.answers.all()))
+    return results.report | {"legacy": results.legacy}
 
 
 def report_header(record: TestRecord, **state) -> dict:

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from records import services
+from records import execution
 from records.legacy.importer import (
     LEGACY_NAMESPACE,
     CorruptValue,
@@ -165,7 +165,7 @@ def test_per_brand_questions_become_templates_shaped_like_new_runs(tmp_path):
     ]
     assert (1, "足疗大师", "doubao", "足疗大师在目标用户群体中的认知度如何？") in cells
     # The plan of the imported input names exactly the imported answers.
-    assert services.pending_calls(record) == []
+    assert execution.pending_calls(record) == []
 
 
 def test_repeats_of_a_question_on_a_platform_get_run_indexes(tmp_path):

@@ -4,10 +4,11 @@ import uuid
 
 import pytest
 
-from records import services
-from records.api.serializers import iso
+from records import execution, services
 from records.engine.base import PlatformError, Reply
 from records.models import TestRecord
+from records.renderers import iso
+from records.reports import Analyser
 
 pytestmark = pytest.mark.django_db
 
@@ -15,21 +16,21 @@ ANSWER = "推荐如下：\n1. 良子健身：老牌连锁。\n2. 华夏良子：
 
 
 def started(**overrides) -> TestRecord:
-    data = services.clean_brand_test_input(
+    data = services.clean_execution_input(
         brand="华夏良子",
         competitors=["良子健身"],
         questions=["北京中医推拿哪家好？"],
         platforms=["demo"],
         repeats=overrides.pop("repeats", 1),
     )
-    return services.start_brand_test(owner=overrides.pop("owner", None), data=data).record
+    return services.start_execution(owner=overrides.pop("owner", None), data=data).record
 
 
 def answer(record: TestRecord, text: str | None = ANSWER, error: PlatformError | None = None):
-    call = services.pending_calls(record)[0]
-    analysis = services.Analyser(record).analyse(text) if text else None
-    services.record_answer(
-        record_id=record.pk,
+    call = execution.pending_calls(record)[0]
+    analysis = Analyser(record).analyse(text) if text else None
+    execution.record_answer(
+        execution_id=record.execution_id,
         call=call,
         reply=Reply(text=text, model="demo-synthetic-1", latency_ms=1234, synthetic=True)
         if text
@@ -98,7 +99,7 @@ def test_queued_run(client):
 
 def test_running_run_shows_answers_so_far(client):
     record = started(repeats=2)
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
     body = client.get(f"/api/test-progress?executionId={record.execution_id}").json()
     assert body == common(record) | {
@@ -116,9 +117,9 @@ def test_running_run_shows_answers_so_far(client):
 
 def test_completed_run_has_the_finished_fields(client):
     record = started()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record)
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     body = client.get(f"/test/status/{record.execution_id}").json()
     finished = {k: body.pop(k) for k in services_finished_keys()}
     assert body == common(record) | {
@@ -147,9 +148,9 @@ def services_finished_keys():
 
 def test_failed_run_reports_failed_with_the_error(client):
     record = started()
-    services.claim_brand_test(execution_id=record.execution_id)
+    execution.claim_execution(execution_id=record.execution_id)
     answer(record, text=None, error=PlatformError("quota_exhausted", "Insufficient Balance"))
-    services.finish_brand_test(record_id=record.pk)
+    execution.finish_execution(execution_id=record.execution_id)
     body = client.get(f"/test/status/{record.execution_id}").json()
     assert (body["status"], body["stage"], body["progress"]) == ("failed", "failed", 100)
     assert body["is_completed"] is True and body["should_stop_polling"] is True
@@ -161,7 +162,7 @@ def test_failed_run_reports_failed_with_the_error(client):
 
 def test_cancelled_run_reads_as_failed_with_error_cancelled(client):
     record = started()
-    services.cancel_brand_test(record=record)
+    services.cancel_execution(record=record)
     body = client.get(f"/test/status/{record.execution_id}").json()
     assert (body["status"], body["error"], body["progress"]) == ("failed", "cancelled", 100)
     assert body["is_completed"] is True

@@ -3,7 +3,7 @@
 The source file is opened read-only and immutable, so nothing is written next to it. Each legacy
 ``test_records`` row becomes one finished :class:`~records.models.TestRecord` with its answers,
 re-analysed and scored by the same functions that finish a new run
-(:func:`records.services.finish_brand_test`), so old and new runs are comparable. Re-importing a
+(:func:`records.execution.finish_execution`), so old and new runs are comparable. Re-importing a
 file imports nothing twice (see :mod:`.identity`).
 
 The steps, one module each: :mod:`.read` opens the file and decodes its values, :mod:`.mapping`

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from records.execution import execution_outcome
 from records.legacy.importer.identity import execution_id_of, legacy_key_of
 from records.legacy.importer.mapping import LegacyItem, g1_item, g2_item, item_dicts, question_cells
 from records.legacy.importer.read import (
@@ -26,7 +27,7 @@ from records.legacy.importer.report import ImportedRun, ImportReport, SkipRow
 from records.models import Answer, AnswerStatus, Source, TestRecord
 from records.platforms import canonical_platform
 from records.reports import Analyser, build_results
-from records.services import run_outcome
+from records.services import ExecutionInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,8 @@ def import_row(ctx: ImportContext, row_id: int) -> ImportedRun:
         ctx, row, brand, summary, items, execution_id=execution_id, legacy_key=legacy_key
     )
     answers = build_answers(record, items, cells)
-    # The outcome is decided by the one rule finish_brand_test uses, never while building.
-    record.status, record.stage, record.error_type, record.error = run_outcome(
+    # The outcome is decided by the one rule finish_execution uses, never while building.
+    record.status, record.stage, record.error_type, record.error = execution_outcome(
         answers, total_tasks=len(answers)
     )
     store_run(record, answers)
@@ -206,12 +207,14 @@ def build_record(
         owner=owner,
         source=Source.LEGACY_IMPORT,
         legacy_key=legacy_key,
-        # The run's input, as start and retry snapshot it: what was asked of which platforms.
-        brand_name=brand,
-        competitor_brands=competitors_of(brand, summary, items),
-        questions=questions,
-        platforms=list(dict.fromkeys([*requested, *(cell.platform for cell in cells)])),
-        repeats=max(cell.run_index for cell in cells) + 1,
+        # The run's input, snapshotted as start and retry do: what was asked of which platforms.
+        **ExecutionInput(
+            brand=brand,
+            competitors=competitors_of(brand, summary, items),
+            questions=questions,
+            platforms=list(dict.fromkeys([*requested, *(cell.platform for cell in cells)])),
+            repeats=max(cell.run_index for cell in cells) + 1,
+        ).record_fields(),
         total_tasks=len(items),
         completed_tasks=succeeded,
         failed_tasks=len(items) - succeeded,
@@ -254,7 +257,7 @@ def build_answers(record: TestRecord, items: list[LegacyItem], cells: list[Cell]
 
 
 def store_run(record: TestRecord, answers: list[Answer]) -> None:
-    """Store the run and its answers, then score and report it as finish_brand_test does."""
+    """Store the run and its answers, then score and report it as finish_execution does."""
     record.save()
     Answer.objects.bulk_create(answers)
     results = build_results(record, list(record.answers.all()))

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from records.legacy.accounts import ensure_wechat_user
 from records.legacy.importer.read import as_text, parse_timestamp, user_rows
 from records.legacy.importer.report import ImportReport
-from records.services import ensure_wechat_user
 
 ANONYMOUS_OPENID = "anonymous"
 

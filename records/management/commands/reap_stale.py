@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from records import services
+from records import execution
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if threshold < 0:
             self.stderr.write("--older-than must be 0 or more seconds")
             raise SystemExit(2)
-        reaped = services.reap_stale_brand_tests(older_than_seconds=threshold)
+        reaped = execution.reap_stale_executions(older_than_seconds=threshold)
         for execution_id in reaped:
             self.stdout.write(f"reaped {execution_id}")
         self.stdout.write(

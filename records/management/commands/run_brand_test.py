@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
-from records import services
+from records import execution, services
 from records.models import TestRecord
 
 # The service names fields as the API does; errors name this command's options instead.
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             # Keep the progress bar readable; the run's log lines are for workers.
             logging.getLogger("records").setLevel(logging.WARNING)
         try:
-            data = services.clean_brand_test_input(
+            data = services.clean_execution_input(
                 brand=options["brand"],
                 competitors=options["competitor"],
                 questions=options["question"],
@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 )
             ) from exc
 
-        record = services.start_brand_test(owner=None, data=data, enqueue=options["enqueue"]).record
+        record = services.start_execution(owner=None, data=data, enqueue=options["enqueue"]).record
         self.stdout.write(f"execution {record.execution_id}: {record.total_tasks} calls")
         runner = None
         if not options["enqueue"]:
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             record = self.watch(record)
         except KeyboardInterrupt:
             self.stderr.write("interrupted: cancelling the run")
-            record = services.cancel_brand_test(record=TestRecord.objects.get(pk=record.pk))
+            record = services.cancel_execution(record=TestRecord.objects.get(pk=record.pk))
         if runner is not None:
             runner.join()
         self.print_summary(TestRecord.objects.get(pk=record.pk))
@@ -92,12 +92,12 @@ class Command(BaseCommand):
     @staticmethod
     def run_inline(execution_id: str) -> None:
         try:
-            services.execute_brand_test(execution_id=execution_id)
+            execution.run_execution(execution_id=execution_id)
         finally:
             connection.close()
 
     def watch(self, record: TestRecord) -> TestRecord:
-        with tqdm(total=record.total_tasks, unit="call", file=self.stdout._out) as bar:
+        with tqdm(total=record.total_tasks, unit="call", file=self.stdout) as bar:
             while True:
                 record.refresh_from_db()
                 bar.n = record.completed_tasks + record.failed_tasks

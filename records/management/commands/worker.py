@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from records import services
+from records import execution
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
             self.stderr.write(f"TASK_BACKEND={backend} runs tasks in-process; no worker needed.")
 
     def reap(self) -> None:
-        reaped = services.reap_stale_brand_tests(older_than_seconds=settings.BRANDTEST_STALE_AFTER)
+        reaped = execution.reap_stale_executions(older_than_seconds=settings.BRANDTEST_STALE_AFTER)
         if reaped:
             self.stdout.write(f"reaped {len(reaped)} lost execution(s): {', '.join(reaped)}")
 

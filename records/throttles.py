@@ -11,9 +11,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
-def starts_brand_test(view) -> bool:
+def starts_execution(view) -> bool:
     """The v1 create (the only viewset ``create``) or a view that declares it starts a test."""
-    return getattr(view, "starts_brand_test", False) or getattr(view, "action", None) == "create"
+    return getattr(view, "starts_execution", False) or getattr(view, "action", None) == "create"
 
 
 class SettingsRateThrottle(SimpleRateThrottle):
@@ -39,7 +39,7 @@ class StartCallerThrottle(SettingsRateThrottle):
     scope = "start_caller"
 
     def allow_request(self, request, view):
-        return not starts_brand_test(view) or super().allow_request(request, view)
+        return not starts_execution(view) or super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
         # Imported here: DRF imports throttle classes while the app registry may be loading.
@@ -55,7 +55,7 @@ class StartIPThrottle(SettingsRateThrottle):
     scope = "start_ip"
 
     def allow_request(self, request, view):
-        return not starts_brand_test(view) or super().allow_request(request, view)
+        return not starts_execution(view) or super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
         return self.key_for(f"ip:{self.get_ident(request)}")

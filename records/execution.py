@@ -1,0 +1,318 @@
+"""The worker side of an execution: claim it, ask its calls, store each answer, finish it.
+
+The task (``records.tasks``) and the ``run_brand_test`` command call :func:`run_execution`; the
+reaper calls :func:`reap_stale_executions`. Every state change here takes the ``execution_id``
+(what crosses the task queue) and is one of the conditional UPDATEs of
+:class:`~records.models.TestRecordQuerySet`, so a run that was cancelled or reaped meanwhile is
+never resurrected by a late writer. The request side (start, cancel, retry, re-analyse) lives in
+``records.services``, which imports this module and never the other way round.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import Counter
+from datetime import datetime
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from records.engine.base import PlatformError, Prompt, Reply
+from records.engine.errors import describe_failure
+from records.engine.plan import PlannedCall, plan_calls
+from records.engine.retry import RetryPolicy
+from records.engine.runner import Cell, MatrixRunner, Outcome
+from records.models import (
+    ENDED_STAGE,
+    Answer,
+    AnswerStatus,
+    Stage,
+    Status,
+    TestRecord,
+    ending_fields,
+)
+from records.platforms import build_adapters
+from records.reports import Analyser, build_results
+
+logger = logging.getLogger(__name__)
+
+# Progress while asking platforms spans 0..FETCH_PROGRESS_CEILING; analysis and 100 follow.
+FETCH_PROGRESS_CEILING = 95
+ANALYZING_PROGRESS = 96
+
+
+def claim_execution(*, execution_id: str | UUID) -> bool:
+    """Move a queued execution to running; False if it is not queued (already taken, cancelled)."""
+    return bool(TestRecord.objects.filter(execution_id=execution_id).claim())
+
+
+def pending_calls(record: TestRecord) -> list[PlannedCall]:
+    """The calls of an execution that have no stored answer yet."""
+    done = set(
+        Answer.objects.filter(record=record).values_list(
+            "question_index", "brand", "platform", "run_index"
+        )
+    )
+    calls = plan_calls(
+        record.questions,
+        record.brand_name,
+        record.competitor_brands,
+        record.platforms,
+        record.repeats,
+    )
+    return [call for call in calls if call.key not in done]
+
+
+def record_answer(
+    *,
+    execution_id: str | UUID,
+    call: PlannedCall,
+    reply: Reply | None,
+    error: PlatformError | None,
+    retries: int = 0,
+    started_at: datetime | None = None,
+    analysis: dict | None = None,
+) -> bool:
+    """Store one call's answer (with its analysis) and advance progress in one conditional
+    UPDATE.
+
+    Returns False when the execution is no longer active (cancelled, finished, reaped): the
+    answer is still kept (it was paid for, and a retry can reuse it) but the execution's state
+    does not change.
+    """
+    record_pk = TestRecord.objects.values_list("pk", flat=True).get(execution_id=execution_id)
+    success = reply is not None and bool(reply.text.strip())
+    fields = {
+        "record_id": record_pk,
+        "question_index": call.question.index,
+        "brand": call.question.brand,
+        "platform": call.platform,
+        "run_index": call.run_index,
+        "question": call.question.text,
+        "retries": retries,
+        "started_at": started_at,
+        "created_at": timezone.now(),
+        "analysis": analysis or {},
+    }
+    if reply is not None:
+        fields |= {
+            "text": reply.text,
+            "sources": reply.sources,
+            "model_name": reply.model,
+            "synthetic": reply.synthetic,
+            "latency_ms": reply.latency_ms,
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+        }
+    if success:
+        fields["status"] = AnswerStatus.SUCCESS
+    else:
+        fields["status"] = AnswerStatus.FAILED
+        fields["error_type"] = error.error_type if error else "bad_response"
+        fields["error"] = error.message if error else "The platform returned an empty answer."
+
+    counter = "completed_tasks" if success else "failed_tasks"
+    execution = TestRecord.objects.filter(pk=record_pk)
+    try:
+        with transaction.atomic():
+            Answer.objects.create(**fields)
+            updated = execution.advance(
+                **{counter: F(counter) + 1},
+                # Counts only grow, so progress is monotonic; it stays below 100 until finish.
+                progress=(F("completed_tasks") + F("failed_tasks") + 1)
+                * FETCH_PROGRESS_CEILING
+                / F("total_tasks"),
+            )
+    except IntegrityError:
+        # The cell already has an answer (a re-delivered task); never count it twice.
+        logger.warning("duplicate answer for execution %s cell %s ignored", execution_id, call.key)
+        return execution.active().exists()
+    return bool(updated)
+
+
+def heartbeat(*, execution_id: str | UUID) -> bool:
+    """Refresh a running execution's heartbeat; False if it is no longer running."""
+    return bool(TestRecord.objects.filter(execution_id=execution_id).heartbeat())
+
+
+def finish_execution(*, execution_id: str | UUID) -> TestRecord | None:
+    """Analyse, store the report and move the execution to its terminal state.
+
+    Returns None when the execution stopped being active meanwhile (cancelled or reaped).
+    """
+    running = TestRecord.objects.filter(execution_id=execution_id, status=Status.RUNNING)
+    if not running.advance(stage=Stage.ANALYZING, progress=ANALYZING_PROGRESS):
+        return None
+    record = TestRecord.objects.get(execution_id=execution_id)
+    answers = list(record.answers.all())
+    status, _, error_type, error = execution_outcome(answers, total_tasks=record.total_tasks)
+    results = build_results(record, answers)
+    now = timezone.now()
+    extra = {"heartbeat_at": now, **results.record_fields}
+    with transaction.atomic():
+        if not running.end(status=status, error_type=error_type, error=error, at=now, **extra):
+            return None
+        results.store(record)
+    # The row now holds what was just written; mirror it rather than read it back.
+    ended = ending_fields(status=status, error_type=error_type, error=error, at=now)
+    for name, value in (ended | extra).items():
+        setattr(record, name, value)
+    record.version += 1
+    logger.info("execution %s finished: %s", record.execution_id, status)
+    return record
+
+
+def execution_outcome(answers: list[Answer], *, total_tasks: int) -> tuple[str, str, str, str]:
+    """(status, stage, error_type, error) of a run that asked its calls and got ``answers``:
+    completed when every call succeeded, partial when some did, failed when none did."""
+    succeeded = [a for a in answers if a.status == AnswerStatus.SUCCESS]
+    failed = [a for a in answers if a.status == AnswerStatus.FAILED]
+    if not succeeded:
+        status = Status.FAILED
+    elif failed or len(answers) < total_tasks:
+        status = Status.PARTIAL_COMPLETED
+    else:
+        status = Status.COMPLETED
+    return (status, ENDED_STAGE[status], *summarise_failures(failed, all_failed=not succeeded))
+
+
+def summarise_failures(failed: list[Answer], *, all_failed: bool) -> tuple[str, str]:
+    """A run-level error a human can act on, e.g.
+    'deepseek: quota exhausted; check the account's balance (3 calls)'."""
+    if not failed:
+        return "", ""
+    by_cause = Counter((a.platform, a.error_type or "internal") for a in failed)
+    parts = [
+        f"{describe_failure(platform, error_type)} ({count} call{'s' * (count > 1)})"
+        for (platform, error_type), count in sorted(by_cause.items())
+    ]
+    dominant = by_cause.most_common(1)[0][0][1]
+    prefix = "All calls failed. " if all_failed else ""
+    return dominant, prefix + "; ".join(parts)
+
+
+def fail_execution(*, execution_id: str | UUID, error_type: str, error: str) -> bool:
+    """Mark an active execution failed (a crash inside the runner); keeps its answers."""
+    return bool(
+        TestRecord.objects.filter(execution_id=execution_id).end(
+            status=Status.FAILED, error_type=error_type, error=error
+        )
+    )
+
+
+def run_execution(*, execution_id: str | UUID) -> None:
+    """Run a queued execution to its end: ask every pending call concurrently, store each answer
+    as it lands, then finish. Called by the task; safe to call twice (one claim wins)."""
+    if not claim_execution(execution_id=execution_id):
+        logger.info("execution %s is not queued; nothing to run", execution_id)
+        return
+    record = TestRecord.objects.get(execution_id=execution_id)
+    try:
+        if run_pending_calls(record):
+            finish_execution(execution_id=execution_id)
+    except Exception:
+        logger.exception("execution %s crashed", execution_id)
+        fail_execution(
+            execution_id=execution_id,
+            error_type="internal",
+            error="The run stopped on an internal error; stored answers are kept. Retry it.",
+        )
+        raise
+
+
+def run_pending_calls(record: TestRecord) -> bool:
+    """Ask every call without an answer; True if the run is still active at the end.
+
+    Only this thread touches the database: the runner's threads make HTTP calls and hand each
+    outcome back here. Between outcomes it checks (once a tick) that the run is still running,
+    so a cancel stops new calls within about a second, and it refreshes the heartbeat.
+    """
+    calls = {call.key: call for call in pending_calls(record)}
+    cancel = threading.Event()
+    runner = MatrixRunner(
+        build_adapters(record.platforms, cancel_event=cancel),
+        global_limit=settings.BRANDTEST_GLOBAL_CONCURRENCY,
+        per_platform_limit=settings.BRANDTEST_PLATFORM_CONCURRENCY,
+        retry=RetryPolicy(
+            max_retries=settings.BRANDTEST_MAX_RETRIES,
+            base_delay=settings.BRANDTEST_RETRY_BASE_DELAY,
+            max_delay=settings.BRANDTEST_RETRY_MAX_DELAY,
+        ),
+        tick_seconds=1.0,
+        cancel_event=cancel,
+    )
+    brands = (record.brand_name, *record.competitor_brands)
+    cells = [
+        Cell(
+            key,
+            call.platform,
+            Prompt(call.question.text, brands=brands, seed=f"{record.execution_id}|{key}"),
+        )
+        for key, call in calls.items()
+    ]
+    analyser = Analyser(record)
+    beat_every = max(1.0, min(10.0, settings.BRANDTEST_STALE_AFTER / 6))
+    last_beat = time.monotonic()
+    with contextlib.closing(runner.run(cells)) as outcomes:
+        for outcome in outcomes:
+            if outcome is None:
+                if not TestRecord.objects.filter(pk=record.pk, status=Status.RUNNING).exists():
+                    logger.info("execution %s stopped being active", record.execution_id)
+                    return False
+                if time.monotonic() - last_beat >= beat_every:
+                    heartbeat(execution_id=record.execution_id)
+                    last_beat = time.monotonic()
+                continue
+            if not store_outcome(record, calls[outcome.key], outcome, analyser):
+                logger.info("execution %s stopped being active", record.execution_id)
+                return False
+            last_beat = time.monotonic()
+    return True
+
+
+def store_outcome(
+    record: TestRecord, call: PlannedCall, outcome: Outcome, analyser: Analyser
+) -> bool:
+    """Record one runner outcome as an answer, analysed as it is stored."""
+    elapsed = timezone.timedelta(seconds=max(0.0, time.monotonic() - outcome.started))
+    reply = outcome.reply
+    analysis = analyser.analyse(reply.text, reply.sources) if reply is not None else None
+    return record_answer(
+        analysis=analysis,
+        execution_id=record.execution_id,
+        call=call,
+        reply=outcome.reply,
+        error=outcome.error,
+        retries=outcome.retries,
+        started_at=timezone.now() - elapsed,
+    )
+
+
+def reap_stale_executions(*, older_than_seconds: int) -> list[str]:
+    """Mark running executions whose heartbeat is older than the threshold failed (worker_lost).
+
+    Their stored answers are kept; a retry re-runs only the calls without a successful answer.
+    """
+    reaped = []
+    for record in TestRecord.objects.stale(older_than_seconds=older_than_seconds).only(
+        "pk", "execution_id", "completed_tasks", "total_tasks"
+    ):
+        error = (
+            f"The worker running this execution stopped (no heartbeat for over "
+            f"{older_than_seconds} s). {record.completed_tasks} of {record.total_tasks} answers "
+            "are kept; retry it to ask only the missing ones."
+        )
+        # Conditional on the heartbeat still being stale, so a worker that just woke up wins.
+        still_stale = TestRecord.objects.stale(older_than_seconds=older_than_seconds)
+        if still_stale.filter(pk=record.pk).end(
+            status=Status.FAILED, error_type="worker_lost", error=error
+        ):
+            logger.warning("reaped execution %s (worker lost)", record.execution_id)
+            reaped.append(str(record.execution_id))
+    return reaped
