@@ -1,6 +1,5 @@
-"""Who the answers recommend instead: discovered entities in the v1 results, the admin, re-analyse."""
+"""Who the answers recommend instead: entities in the v1 results, the admin, re-analyse."""
 
-import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
