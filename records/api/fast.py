@@ -42,6 +42,7 @@ from records.models import TERMINAL_STATUSES, ResultDocument, TestRecord
 # Columns read by the poll: the body's fields plus the owner for the visibility rule.
 _COLUMNS = tuple(f for f in STATUS_FIELDS if f != "execution_id") + ("owner_id",)
 _VERSION = _COLUMNS.index("version")
+_RESUMED = _COLUMNS.index("resumed")
 _JSON = "application/json"
 _JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 _NOT_FOUND = orjson.dumps(
@@ -132,6 +133,7 @@ def _encode(execution_id: uuid.UUID, row: tuple, terminal: bool) -> bytes:
             "finished_at": finished_at,
             "updated_at": updated_at,
             "next_poll_ms": None if terminal else settings.BRANDTEST_POLL_INTERVAL_MS,
+            "resumed": row[_RESUMED],
         },
         option=_JSON_OPTIONS,
     )

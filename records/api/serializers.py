@@ -22,6 +22,7 @@ STATUS_FIELDS = (
     "finished_at",
     "updated_at",
     "version",
+    "resumed",
 )
 
 
@@ -146,6 +147,7 @@ def status_payload(row: dict) -> dict:
         "finished_at": iso(row["finished_at"]),
         "updated_at": iso(row["updated_at"]),
         "next_poll_ms": None if terminal else settings.BRANDTEST_POLL_INTERVAL_MS,
+        "resumed": row["resumed"],
     }
 
 

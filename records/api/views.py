@@ -111,6 +111,11 @@ class ExecutionViewSet(
                     "finished_at": serializers.DateTimeField(allow_null=True),
                     "updated_at": serializers.DateTimeField(),
                     "next_poll_ms": serializers.IntegerField(allow_null=True),
+                    "resumed": serializers.IntegerField(
+                        min_value=0,
+                        help_text="How often the run was handed back to the queue (its worker "
+                        "shut down or was lost) and resumed; answers already stored are kept.",
+                    ),
                 },
             ),
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match"),
