@@ -203,13 +203,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "records.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "records.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # Both count only brand-test starts (v1 create, legacy start); polls are never throttled.
     "DEFAULT_THROTTLE_CLASSES": [
-        "records.api.throttles.StartCallerThrottle",
-        "records.api.throttles.StartIPThrottle",
+        "records.throttles.StartCallerThrottle",
+        "records.throttles.StartIPThrottle",
     ],
     # "<n>/<second|minute|hour|day>"; an empty variable turns that throttle off.
     "DEFAULT_THROTTLE_RATES": {

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from records.api.fast import execution_results, execution_status
+from records.api.hot_views import execution_results, execution_status
 from records.api.views import ExecutionViewSet, PlatformViewSet
 
 router = DefaultRouter()
