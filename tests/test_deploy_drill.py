@@ -163,7 +163,11 @@ def test_a_run_lost_more_than_max_resumes_times_fails_as_worker_lost(tmp_path):
                 reap = start(["reap_stale"], env, tmp_path / "reap.log")
                 reap.wait(30)
                 _, failed = http("GET", f"{base}/api/v1/executions/{execution_id}/status/")
-                assert (failed["status"], failed["error_type"]) == ("failed", "worker_lost")
+                logs = "".join(p.read_text() for p in sorted(tmp_path.glob("*.log")))
+                assert (failed["status"], failed["error_type"]) == ("failed", "worker_lost"), (
+                    failed,
+                    logs[-4000:],
+                )
                 assert failed["resumed"] == 1
                 assert "after 1 resume(s)" in failed["error"]
             finally:

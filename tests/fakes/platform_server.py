@@ -210,8 +210,15 @@ class FakePlatformServer:
             return list(self._state.requests)
 
     def asked(self) -> Counter[tuple[str, str | None]]:
-        """How often each (path prefix, question) was asked: with one repeat, one per cell."""
-        return Counter((request.prefix, request.question) for request in self.requests)
+        """How often each (path prefix, question) was asked: with one repeat, one per cell.
+
+        A request whose body never arrived whole (its client was killed while sending it) is
+        not a call a platform could answer or bill, and is not counted."""
+        return Counter(
+            (request.prefix, request.question)
+            for request in self.requests
+            if request.question is not None
+        )
 
     def peak_in_flight(self, prefix: str | None = None) -> int:
         """Most requests handled at once, overall or for one path prefix."""
