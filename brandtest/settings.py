@@ -305,6 +305,12 @@ BRANDTEST_RETRY_BASE_DELAY = env_float("BRANDTEST_RETRY_BASE_DELAY", 0.5)
 BRANDTEST_RETRY_MAX_DELAY = env_float("BRANDTEST_RETRY_MAX_DELAY", 20.0)
 # A running execution whose heartbeat is older than this is considered lost (reap_stale).
 BRANDTEST_STALE_AFTER = env_int("BRANDTEST_STALE_AFTER", 300)
+# On SIGTERM a worker starts no new call and waits this long for the calls in flight, stores
+# what returned and hands the run back to the queue (docs/operations.md).
+BRANDTEST_SHUTDOWN_GRACE = env_float("BRANDTEST_SHUTDOWN_GRACE", 20.0)
+# A run whose worker vanished is resumed (only its missing calls asked) this many times; the
+# next loss fails it as worker_lost.
+BRANDTEST_MAX_RESUMES = env_int("BRANDTEST_MAX_RESUMES", 3)
 # Suggested client poll interval while a run is active (Retry-After / next_poll_ms).
 BRANDTEST_POLL_INTERVAL_MS = env_int("BRANDTEST_POLL_INTERVAL_MS", 1000)
 # How often every worker ticks the monitor scheduler, in seconds (manage.py worker).

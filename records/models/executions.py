@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -107,16 +108,35 @@ class TestRecordQuerySet(models.QuerySet):
         cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
         return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
 
+    def orphaned(self, *, older_than_seconds: int) -> TestRecordQuerySet:
+        """Runs handed back to the queue (they have a heartbeat) that no worker took since:
+        their task was lost between the hand-back and the enqueue, or no worker is running."""
+        cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+        return self.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff)
+
     # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
     # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
     # All but ``revise`` apply to active rows only, so an ended execution never changes state
     # again, whoever writes late.
 
     def claim(self) -> int:
-        """Queued -> running; the one worker whose UPDATE changes the row runs it."""
+        """Queued -> running; the one worker whose UPDATE changes the row runs it. A resumed run
+        keeps the moment it first started."""
         now = timezone.now()
         return self.filter(status=Status.QUEUED).stamp(
-            now, status=Status.RUNNING, stage=Stage.AI_FETCHING, started_at=now, heartbeat_at=now
+            now,
+            status=Status.RUNNING,
+            stage=Stage.AI_FETCHING,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            heartbeat_at=now,
+        )
+
+    def release(self) -> int:
+        """Running -> queued, handed back for another worker to resume (a worker shutting down,
+        or the reaper for a lost one); the stage stays ai_fetching and ``resumed`` counts it."""
+        now = timezone.now()
+        return self.filter(status=Status.RUNNING).stamp(
+            now, status=Status.QUEUED, heartbeat_at=now, resumed=F("resumed") + 1
         )
 
     def advance(self, **fields) -> int:
@@ -223,6 +243,8 @@ class TestRecord(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every write; the status poll's ETag.
     version = models.PositiveIntegerField(default=1)
+    # How often the run was handed back to the queue (worker shut down or lost) and resumed.
+    resumed = models.PositiveSmallIntegerField(default=0)
 
     overall_score = models.FloatField(null=True, blank=True)
     results_summary = models.JSONField(default=dict, blank=True)
