@@ -1,4 +1,4 @@
-"""Brand-test executions, their answers and their stored reports."""
+"""Brand-test executions, their answers, their stored reports and scores."""
 
 from __future__ import annotations
 
@@ -174,6 +174,21 @@ class TestRecord(models.Model):
     # sha256 of the normalised input; an identical start from the same caller is a re-send.
     request_fingerprint = models.CharField(max_length=64, blank=True)
 
+    # The monitor whose schedule (or run-now) started this execution; null for one-off tests.
+    # SET_NULL so a deleted monitor leaves its history behind as ordinary executions.
+    monitor = models.ForeignKey(
+        "records.Monitor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="executions",
+        db_index=False,  # record_monitor_created_idx leads with monitor_id.
+    )
+    # The schedule period this run was started for; null for a run started by hand.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    # Parallel to ``questions``: the monitor Prompt id each question came from (M2 keys cells).
+    prompt_ids = models.JSONField(default=list, blank=True)
+
     brand_name = models.CharField(max_length=100)
     competitor_brands = models.JSONField(default=list, blank=True)
     brand_aliases = models.JSONField(default=dict, blank=True)
@@ -220,6 +235,8 @@ class TestRecord(models.Model):
                 condition=~Q(caller_key=""),
                 name="record_caller_recent_idx",
             ),
+            # A monitor's history and trend: WHERE monitor_id = ? ORDER BY created_at.
+            models.Index(fields=["monitor", "created_at"], name="record_monitor_created_idx"),
             # Reaper scan: running rows by heartbeat age; partial so it stays tiny.
             models.Index(
                 fields=["heartbeat_at"],
@@ -237,6 +254,12 @@ class TestRecord(models.Model):
                 fields=["caller_key", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="record_unique_idempotency_key",
+            ),
+            # One execution per monitor period: two schedulers racing cannot both start it.
+            models.UniqueConstraint(
+                fields=["monitor", "scheduled_for"],
+                condition=Q(monitor__isnull=False, scheduled_for__isnull=False),
+                name="record_unique_monitor_period",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="record_status_valid"
@@ -364,20 +387,3 @@ class BrandScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand}@{self.platform or 'overall'}: {self.visibility_score}"
-
-
-class WeChatAccount(models.Model):
-    """A mini-program user's WeChat identity (openid), linked to a Django user."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat"
-    )
-    openid = models.CharField(max_length=64, unique=True)
-    unionid = models.CharField(max_length=64, blank=True)
-    nickname = models.CharField(max_length=100, blank=True)
-    avatar_url = models.URLField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_login_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"wechat:{self.openid}"
