@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Avg, Count
 from django.db.models.functions import TruncDate
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from records.admin.display import STATUS_COLOURS, status_label
@@ -119,6 +120,7 @@ def dashboard_view(request, *, admin_site, opts):
         "by_platform": by_platform,
         "by_error": by_error,
         "total": sum(row["count"] for row in by_status),
+        "monitors_url": reverse("admin:records_monitor_changelist"),
         "opts": opts,
     }
     return TemplateResponse(request, "admin/records/testrecord/dashboard.html", context)
