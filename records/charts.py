@@ -66,7 +66,6 @@ BASE_CONFIG = {
     "style": STYLE,
     "js": [],  # no tooltip script from a CDN: the page must work offline and in a PDF
     "disable_xml_declaration": True,
-    "explicit_size": True,
     "width": 640,
     "height": 320,
     "margin": 12,
@@ -80,6 +79,7 @@ BASE_CONFIG = {
     "print_values": False,
     "show_minor_x_labels": False,
     "x_label_rotation": 0,
+    "truncate_label": -1,  # dates and domains are short; never "…" them
 }
 
 
@@ -137,8 +137,7 @@ def band_chart(
     value_format: str = "{:.1f}",
     y_range: tuple[float, float] | None = None,
 ) -> str:
-    """A line with an uncertainty band: the band's bounds are dashed lines in a lighter colour,
-    and each point also carries its interval as an error bar."""
+    """A line with an uncertainty band: the band's bounds are dashed lines in a lighter colour."""
     chart = pygal.Line(
         **_config(
             style=BAND_STYLE,
@@ -150,11 +149,7 @@ def band_chart(
             **_x_labels(x_labels),
         )
     )
-    points = [
-        None if v is None else {"value": v, "ci": {"low": lo, "high": hi}}
-        for v, lo, hi in zip(values, low, high, strict=True)
-    ]
-    chart.add(name, points, stroke_style={"width": 2.5})
+    chart.add(name, list(values), stroke_style={"width": 2.5})
     dashed = {"width": 1.5, "dasharray": "6, 4"}
     chart.add(band_name, list(high), show_dots=False, stroke_style=dashed)
     chart.add(None, list(low), show_dots=False, stroke_style=dashed)

@@ -63,7 +63,7 @@ def test_monitor_page_draws_every_chart_from_stored_scores(staff_client, monitor
         "Share of voice of every tracked brand (%)",
         "Mention rate of 华夏良子 (%), 95 % band = ±1.96 SE",
         "Visibility score, latest day",
-        "Top 5 cited domains: answers citing each, per week",
+        "Top 5 cited domains: answers citing each, weeks from Monday",
     ):
         assert title in html, title
     assert "zhihu.com" in html and "dianping.com" in html

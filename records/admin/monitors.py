@@ -214,7 +214,7 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
                 x_range=(0, 100),
             ),
             "domains": charts.stacked_bar_chart(
-                title=f"Top {TOP_DOMAINS} cited domains: answers citing each, per week",
+                title=f"Top {TOP_DOMAINS} cited domains: answers citing each, weeks from Monday",
                 x_labels=domains["labels"],
                 series=domains["series"],
             ),
@@ -257,7 +257,7 @@ def _domain_weeks(runs: list[TestRecord], period_of: dict[int, date]) -> dict:
     top = [domain for domain, _ in total.most_common(TOP_DOMAINS)]
     weeks = sorted(per_week)
     return {
-        "labels": [f"week of {w:%m-%d}" for w in weeks],
+        "labels": [f"{w:%m-%d}" for w in weeks],
         "series": {d: [per_week[w][d] for w in weeks] for d in top},
     }
 
