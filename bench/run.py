@@ -786,7 +786,8 @@ def middleware_costs(endpoint: Endpoint, requests: int) -> dict[str, float]:
     from django.core.handlers.wsgi import WSGIHandler
     from django.test.utils import override_settings
 
-    from records.api.fast import FastHandler, execution_status
+    from brandtest.fastpath import FastHandler
+    from records.api.hot_views import execution_status
 
     chains = {"(none)": []}
     for i, path in enumerate(settings.MIDDLEWARE):

@@ -18,8 +18,11 @@ from django.db import connection
 from django.http import Http404, HttpResponse
 from rest_framework import generics, serializers
 
-from records.api.serializers import STATUS_FIELDS
 from records.models import ResultDocument, TestRecord
+from records.renderers import STATUS_COLUMNS
+
+# The poll's columns with the id and the ETag's version, as the real poll reads them.
+STATUS_FIELDS = ("execution_id", *STATUS_COLUMNS, "version")
 
 _FIELDS = ", ".join(STATUS_FIELDS)
 _OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z

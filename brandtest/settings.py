@@ -4,6 +4,7 @@ Development defaults are safe and need nothing installed (SQLite, the offline de
 database task backend). Production sets DJANGO_SECRET_KEY, DATABASE_URL and DJANGO_ALLOWED_HOSTS.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -203,13 +204,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "records.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "records.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # Both count only brand-test starts (v1 create, legacy start); polls are never throttled.
     "DEFAULT_THROTTLE_CLASSES": [
-        "records.api.throttles.StartCallerThrottle",
-        "records.api.throttles.StartIPThrottle",
+        "records.throttles.StartCallerThrottle",
+        "records.throttles.StartIPThrottle",
     ],
     # "<n>/<second|minute|hour|day>"; an empty variable turns that throttle off.
     "DEFAULT_THROTTLE_RATES": {
@@ -306,6 +307,32 @@ BRANDTEST_RETRY_MAX_DELAY = env_float("BRANDTEST_RETRY_MAX_DELAY", 20.0)
 BRANDTEST_STALE_AFTER = env_int("BRANDTEST_STALE_AFTER", 300)
 # Suggested client poll interval while a run is active (Retry-After / next_poll_ms).
 BRANDTEST_POLL_INTERVAL_MS = env_int("BRANDTEST_POLL_INTERVAL_MS", 1000)
+# How often every worker ticks the monitor scheduler, in seconds (manage.py worker).
+BRANDTEST_SCHEDULER_INTERVAL = env_int("BRANDTEST_SCHEDULER_INTERVAL", 15)
+# Due monitors one scheduler tick claims at most; the rest wait for the next tick.
+BRANDTEST_SCHEDULER_BATCH = env_int("BRANDTEST_SCHEDULER_BATCH", 200)
+# Prices per platform for the ESTIMATED spend of runs and monitors: per 1M input (prompt) and
+# output (completion) tokens. These are EXAMPLES, not the platforms' real prices: set your own
+# (JSON in BRANDTEST_PLATFORM_PRICES, same shape). The demo platform costs nothing.
+_EXAMPLE_PLATFORM_PRICES = {
+    "deepseek": {"input_per_1m": 2.0, "output_per_1m": 8.0, "currency": "CNY"},
+    "doubao": {"input_per_1m": 0.8, "output_per_1m": 2.0, "currency": "CNY"},
+    "qwen": {"input_per_1m": 0.8, "output_per_1m": 2.0, "currency": "CNY"},
+    "kimi": {"input_per_1m": 4.0, "output_per_1m": 16.0, "currency": "CNY"},
+    "zhipu": {"input_per_1m": 5.0, "output_per_1m": 5.0, "currency": "CNY"},
+    "wenxin": {"input_per_1m": 4.0, "output_per_1m": 16.0, "currency": "CNY"},
+    "chatgpt": {"input_per_1m": 2.5, "output_per_1m": 10.0, "currency": "USD"},
+    "gemini": {"input_per_1m": 1.25, "output_per_1m": 10.0, "currency": "USD"},
+    "demo": {"input_per_1m": 0.0, "output_per_1m": 0.0, "currency": "CNY"},
+}
+try:
+    BRANDTEST_PLATFORM_PRICES = (
+        json.loads(os.environ["BRANDTEST_PLATFORM_PRICES"])
+        if os.environ.get("BRANDTEST_PLATFORM_PRICES")
+        else _EXAMPLE_PLATFORM_PRICES
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"BRANDTEST_PLATFORM_PRICES is not JSON: {exc}") from exc
 # Every real platform's key, base URL, model and timeout (<PLATFORM>_API_KEY, _BASE_URL, _MODEL,
 # _TIMEOUT), read from the environment once, here; records.platforms serves them.
 try:

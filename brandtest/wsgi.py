@@ -1,7 +1,7 @@
 """WSGI entry point (production: granian --interface wsgi brandtest.wsgi:application; README).
 
 The status poll (most of the traffic) and the stored results skip Django's middleware chain
-(``FastPath``, records/api/fast.py): the chain costs about as much as the poll itself
+(``FastPath``, brandtest/fastpath.py): the chain costs about as much as the poll itself
 (docs/benchmarks.md). Every other request goes through Django's handler unchanged.
 """
 
@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brandtest.settings")
 
 django_application = get_wsgi_application()
 
-from records.api.fast import FastPath  # noqa: E402  (needs the app registry ready)
+from brandtest.fastpath import FastPath  # noqa: E402  (needs the app registry ready)
 
 application = FastPath(django_application)
 

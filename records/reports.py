@@ -25,7 +25,15 @@ from records.analysis import (
     score_execution,
 )
 from records.analysis.legacy import legacy_brand_scores, legacy_competitive_analysis
-from records.models import Answer, AnswerStatus, BrandScore, ResultDocument, TestRecord
+from records.models import (
+    Answer,
+    AnswerStatus,
+    BrandScore,
+    LegacyDocument,
+    ResultDocument,
+    TestRecord,
+)
+from records.renderers import answer_body
 
 REPORT_SCHEMA_VERSION = "2"
 TOP_DOMAINS = 20
@@ -63,30 +71,6 @@ def brand_specs(record: TestRecord) -> list[BrandSpec]:
             )
         )
     return specs
-
-
-def answer_item(record: TestRecord, answer: Answer) -> dict[str, Any]:
-    """One answer as it appears in reports and the answers list."""
-    return {
-        "question_index": answer.question_index,
-        "question": answer.question,
-        "brand": answer.brand or record.brand_name,
-        "platform": answer.platform,
-        "run_index": answer.run_index,
-        "status": answer.status,
-        "response": answer.text,
-        "model": answer.model_name,
-        "synthetic": answer.synthetic,
-        "latency_ms": answer.latency_ms,
-        "prompt_tokens": answer.prompt_tokens,
-        "completion_tokens": answer.completion_tokens,
-        "sources": answer.sources,
-        "error": answer.error or None,
-        "error_type": answer.error_type or None,
-        "retries": answer.retries,
-        "created_at": answer.created_at.isoformat(),
-        "analysis": answer.analysis or None,
-    }
 
 
 def _valid(answer: Answer) -> bool:
@@ -313,17 +297,18 @@ def build_report(
         "question_breakdown": question_breakdown(record, answers),
         "competitor_comparison": competitor_comparison(record, scores),
         "top_cited_domains": top_cited_domains(answers),
-        "legacy": legacy_sections(record, answers, summary),
-        "items": [answer_item(record, a) for a in answers],
+        "items": [answer_body(a, main_brand=record.brand_name) for a in answers],
     }
 
 
 @dataclass(frozen=True, slots=True)
 class RunResults:
-    """A run's scores and report, built together from its answers."""
+    """A run's scores, report and legacy sections, built together from its answers."""
 
     scores: dict[str, Any]
     report: dict[str, Any]
+    # Stored apart from the report (LegacyDocument), so v1 clients never download them.
+    legacy: dict[str, Any]
 
     @property
     def record_fields(self) -> dict[str, Any]:
@@ -335,15 +320,20 @@ class RunResults:
         }
 
     def store(self, record: TestRecord) -> None:
-        """Materialise the scores and store the report."""
+        """Materialise the scores and store the report and its legacy sections."""
         store_scores(record, self.scores)
         store_report(record, self.report)
+        LegacyDocument.objects.update_or_create(
+            record=record, defaults={"sections": self.legacy, "created_at": timezone.now()}
+        )
 
 
 def build_results(record: TestRecord, answers: list[Answer]) -> RunResults:
-    """Score the run and build its report (finish, re-analyse and import all use this)."""
+    """Score the run and build its report and legacy sections (finish, re-analyse, import and
+    the live legacy views use this)."""
     scores = build_scores(record, answers)
-    return RunResults(scores, build_report(record, answers, scores))
+    report = build_report(record, answers, scores)
+    return RunResults(scores, report, legacy_sections(record, answers, report["summary"]))
 
 
 def score_rows(record: TestRecord, scores: dict[str, Any]) -> Iterable[BrandScore]:

@@ -1,28 +1,10 @@
 """Serializers of the v1 API."""
 
-from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
 from records.models import TERMINAL_STATUSES, Answer, TestRecord
-
-# The fields the status poll reads; one indexed query selects exactly these.
-STATUS_FIELDS = (
-    "execution_id",
-    "status",
-    "stage",
-    "progress",
-    "total_tasks",
-    "completed_tasks",
-    "failed_tasks",
-    "error",
-    "error_type",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "updated_at",
-    "version",
-)
+from records.renderers import ANSWER_FIELDS, answer_body
 
 
 class ExecutionCreateSerializer(serializers.Serializer):
@@ -127,65 +109,52 @@ EXECUTION_LIST_ONLY = (
 )
 
 
-def status_payload(row: dict) -> dict:
-    """The v1 status poll body from the STATUS_FIELDS row."""
-    terminal = row["status"] in TERMINAL_STATUSES
-    return {
-        "execution_id": str(row["execution_id"]),
-        "status": row["status"],
-        "stage": row["stage"],
-        "progress": row["progress"],
-        "is_completed": terminal,
-        "total_tasks": row["total_tasks"],
-        "completed_tasks": row["completed_tasks"],
-        "failed_tasks": row["failed_tasks"],
-        "error": row["error"] or None,
-        "error_type": row["error_type"] or None,
-        "created_at": iso(row["created_at"]),
-        "started_at": iso(row["started_at"]),
-        "finished_at": iso(row["finished_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "next_poll_ms": None if terminal else settings.BRANDTEST_POLL_INTERVAL_MS,
-    }
+# The body is written by records.renderers.status_body; this serializer gives the OpenAPI schema
+# (a test holds the two field lists equal).
+class ExecutionStatusSerializer(serializers.Serializer):
+    """An execution's progress, as the status poll sends it."""
+
+    execution_id = serializers.UUIDField()
+    status = serializers.CharField()
+    stage = serializers.CharField()
+    progress = serializers.IntegerField()
+    is_completed = serializers.BooleanField()
+    total_tasks = serializers.IntegerField()
+    completed_tasks = serializers.IntegerField()
+    failed_tasks = serializers.IntegerField()
+    error = serializers.CharField(allow_null=True)
+    error_type = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+    next_poll_ms = serializers.IntegerField(
+        allow_null=True, help_text="When to poll again; null once the run has ended."
+    )
 
 
-def iso(value) -> str | None:
-    """ISO 8601 as DRF writes it (UTC as 'Z'), so every endpoint agrees."""
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
+# Rendered by records.renderers.answer_body, as the report's items are; the view passes the
+# run's main brand as context["main_brand"].
 class AnswerSerializer(serializers.ModelSerializer):
     """One stored platform answer."""
 
+    brand = serializers.CharField(
+        help_text="The brand the answer describes: the substituted one, else the main brand."
+    )
     response = serializers.CharField(source="text")
     model = serializers.CharField(source="model_name")
+    error = serializers.CharField(allow_null=True)
+    error_type = serializers.CharField(allow_null=True)
+    analysis = serializers.JSONField(allow_null=True)
 
     class Meta:
         model = Answer
-        fields = (
-            "question_index",
-            "question",
-            "brand",
-            "platform",
-            "run_index",
-            "status",
-            "response",
-            "model",
-            "synthetic",
-            "latency_ms",
-            "prompt_tokens",
-            "completion_tokens",
-            "sources",
-            "error",
-            "error_type",
-            "retries",
-            "created_at",
-            "analysis",
-        )
+        fields = ANSWER_FIELDS
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        main_brand = self.context.get("main_brand") or instance.record.brand_name
+        return answer_body(instance, main_brand=main_brand)
 
 
 class PlatformSerializer(serializers.Serializer):

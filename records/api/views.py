@@ -5,19 +5,20 @@ import uuid
 
 import orjson
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from records import services
-from records.api.fast import status_response, stored_document_response
 from records.api.filters import ExecutionFilter
+from records.api.responses import status_response, stored_document_response
 from records.api.serializers import (
     EXECUTION_LIST_ONLY,
     AnswerSerializer,
     ExecutionCreateSerializer,
     ExecutionSerializer,
+    ExecutionStatusSerializer,
     PlatformSerializer,
     execution_links,
 )
@@ -93,41 +94,22 @@ class ExecutionViewSet(
     @extend_schema(
         summary="Poll an execution's progress",
         responses={
-            200: inline_serializer(
-                "ExecutionStatus",
-                {
-                    "execution_id": serializers.UUIDField(),
-                    "status": serializers.CharField(),
-                    "stage": serializers.CharField(),
-                    "progress": serializers.IntegerField(),
-                    "is_completed": serializers.BooleanField(),
-                    "total_tasks": serializers.IntegerField(),
-                    "completed_tasks": serializers.IntegerField(),
-                    "failed_tasks": serializers.IntegerField(),
-                    "error": serializers.CharField(allow_null=True),
-                    "error_type": serializers.CharField(allow_null=True),
-                    "created_at": serializers.DateTimeField(),
-                    "started_at": serializers.DateTimeField(allow_null=True),
-                    "finished_at": serializers.DateTimeField(allow_null=True),
-                    "updated_at": serializers.DateTimeField(),
-                    "next_poll_ms": serializers.IntegerField(allow_null=True),
-                },
-            ),
+            200: ExecutionStatusSerializer,
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match"),
             404: OpenApiResponse(description="Unknown, malformed or not yours"),
         },
     )
     @action(detail=True, methods=["get"], url_path="status", url_name="status")
     def poll(self, request, execution_id=None):
-        # Documents the route; GET/HEAD are served by the plain view records.api.fast (routed
-        # first in urls.py), which hands other methods and failed credentials back to here.
+        # Documents the route; GET/HEAD are served by the plain view in records/api/hot_views.py
+        # (routed first in urls.py), which hands other methods and failed credentials back here.
         return status_response(request, execution_id, request.user)
 
     @extend_schema(summary="The report: summary and every answer", responses={200: dict})
     @action(detail=True, methods=["get"])
     def results(self, request, execution_id=None):
-        # A stored report is served by the plain view records.api.fast (routed first); this
-        # action builds live reports and answers what that view hands back.
+        # A stored report is served by the plain view in records/api/hot_views.py (routed
+        # first); this action builds live reports and answers what that view hands back.
         record = self.get_object()
         document = (
             ResultDocument.objects.filter(record=record).only("body_gzip", "etag").first()
@@ -147,7 +129,8 @@ class ExecutionViewSet(
     def answers(self, request, execution_id=None):
         record = self.get_object()
         page = self.paginate_queryset(record.answers.all())
-        return self.get_paginated_response(AnswerSerializer(page, many=True).data)
+        answers = AnswerSerializer(page, many=True, context={"main_brand": record.brand_name})
+        return self.get_paginated_response(answers.data)
 
     @extend_schema(
         request=None,

@@ -4,7 +4,7 @@
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from records.api.errors import exception_handler as api_exception_handler
+from records.errors import exception_handler as api_exception_handler
 
 RATE_LIMITED = {"status": "error", "error": "Rate limit exceeded", "code": 429}
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from records.analysis.legacy import legacy_geo_data, legacy_item_scores
-from records.api.serializers import iso
 from records.models import TERMINAL_STATUSES, Stage, Status, TestRecord
+from records.renderers import iso
 
 # v1 status (and stage while running) -> the legacy `status` string.
 _LEGACY_STATUS = {
@@ -63,7 +63,7 @@ def legacy_status(status: str, stage: str) -> str:
     return _LEGACY_STATUS[status]
 
 
-def legacy_error(status: str, error: str) -> str | None:
+def legacy_error(status: str, error: str | None) -> str | None:
     """The legacy error string: a cancelled run reads as failed with error "cancelled"."""
     if status == Status.CANCELLED:
         return "cancelled"
@@ -120,26 +120,28 @@ _SCORE_KEYS = (
 
 
 def legacy_status_body(
-    row: dict[str, Any], items: list[dict[str, Any]], finished: dict[str, Any] | None
+    status: dict[str, Any], items: list[dict[str, Any]], finished: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The body of GET /test/status/<id> and /api/test-progress."""
-    terminal = row["status"] in TERMINAL_STATUSES
-    total = row["total_tasks"]
-    done = row["completed_tasks"] + row["failed_tasks"]
+    """The body of GET /test/status/<id> and /api/test-progress: the fields of the v1 status
+    body (``records.renderers.status_body``) mapped to the legacy names, with the result items
+    and, once the run has ended, its legacy sections."""
+    terminal = status["is_completed"]
+    total = status["total_tasks"]
+    done = status["completed_tasks"] + status["failed_tasks"]
     body = {
-        "task_id": str(row["execution_id"]),
-        "progress": row["progress"],
-        "stage": row["stage"],
-        "status": legacy_status(row["status"], row["stage"]),
+        "task_id": status["execution_id"],
+        "progress": status["progress"],
+        "stage": status["stage"],
+        "status": legacy_status(status["status"], status["stage"]),
         "is_completed": terminal,
         "should_stop_polling": terminal,
         "results": items,
         "detailed_results": items,
-        "error": legacy_error(row["status"], row["error"]),
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
+        "error": legacy_error(status["status"], status["error"]),
+        "created_at": status["created_at"],
+        "updated_at": status["updated_at"],
         "total_tasks": total,
-        "completed_tasks": row["completed_tasks"],
+        "completed_tasks": status["completed_tasks"],
         "completion_rate": round(done / total, 4) if total else 0.0,
     }
     if terminal:
@@ -149,20 +151,23 @@ def legacy_status_body(
     return body
 
 
-def legacy_items(record: TestRecord, report_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A report's items as legacy result items."""
-    return [
-        legacy_item(item, main_brand=record.brand_name, competitors=record.competitor_brands)
-        for item in report_items
-    ]
+def legacy_items(
+    answers: list[dict[str, Any]], *, main_brand: str, competitors: list[str]
+) -> list[dict[str, Any]]:
+    """Rendered answers (``records.renderers.answer_body``) as legacy result items."""
+    return [legacy_item(a, main_brand=main_brand, competitors=competitors) for a in answers]
 
 
 def legacy_report_body(
-    record: TestRecord, report: dict[str, Any], *, retrieved_at: datetime
+    record: TestRecord,
+    report: dict[str, Any],
+    sections: dict[str, Any],
+    *,
+    retrieved_at: datetime,
 ) -> dict[str, Any]:
-    """The body of GET /api/diagnosis/report/<id> from a (stored or live) v1 report."""
-    legacy = report.get("legacy") or {}
-    finished = {key: legacy.get(key) for key in FINISHED_KEYS}
+    """The body of GET /api/diagnosis/report/<id> from a (stored or live) v1 report and its
+    legacy sections."""
+    finished = {key: sections.get(key) for key in FINISHED_KEYS}
     return {
         "report": {
             "execution_id": str(record.execution_id),
@@ -181,7 +186,11 @@ def legacy_report_body(
             # Answers written by the offline demo platform, not a real AI.
             "synthetic": bool(report.get("synthetic")),
         },
-        "results": legacy_items(record, report.get("items") or []),
+        "results": legacy_items(
+            report.get("items") or [],
+            main_brand=record.brand_name,
+            competitors=record.competitor_brands,
+        ),
         "analysis": finished | {key: report.get(key) for key in REPORT_ANALYSIS_KEYS},
         "meta": {
             "data_schema_version": REPORT_DATA_SCHEMA_VERSION,

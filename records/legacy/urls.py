@@ -1,4 +1,4 @@
-"""Routes of the legacy mini-program contract (LEGACY_CONTRACT.md section 1)."""
+"""Routes of the legacy mini-program contract (docs/legacy-contract.md)."""
 
 from django.urls import path
 

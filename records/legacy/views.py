@@ -1,4 +1,4 @@
-"""Thin adapters that serve the legacy mini-program contract (LEGACY_CONTRACT.md section 1) from
+"""Thin adapters that serve the legacy mini-program contract (docs/legacy-contract.md) from
 the same services, rows and reports as v1."""
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from records import services
-from records.api.fast import FinishedBodyCache, is_visible
-from records.api.serializers import STATUS_FIELDS
-from records.api.throttles import LoginThrottle
 from records.legacy import auth, wechat
 from records.legacy.errors import error_response, exception_handler
 from records.legacy.payloads import (
@@ -30,8 +27,18 @@ from records.legacy.serializers import (
     LoginSerializer,
     RefreshTokenSerializer,
 )
-from records.models import TERMINAL_STATUSES, Answer, ResultDocument, TestRecord
-from records.reports import answer_item, build_report
+from records.models import (
+    TERMINAL_STATUSES,
+    Answer,
+    LegacyDocument,
+    ResultDocument,
+    TestRecord,
+    is_visible_to,
+)
+from records.reads import OWNER_ID, POLL_COLUMNS, FinishedBodyCache, json_column, poll_row
+from records.renderers import answer_body, encode, status_body
+from records.reports import build_results
+from records.throttles import LoginThrottle
 
 MAX_HISTORY_LIMIT = 100
 
@@ -41,7 +48,7 @@ class LegacyView(APIView):
     user to the login page in the middle of a run): a bad Bearer token reads as anonymous."""
 
     authentication_classes = (auth.LenientJWTAuthentication, SessionAuthentication)
-    # Documented in LEGACY_CONTRACT.md; the OpenAPI schema describes v1.
+    # Documented in docs/legacy-contract.md; the OpenAPI schema describes v1.
     schema = None
 
     def get_exception_handler(self):
@@ -64,51 +71,60 @@ def _task_not_found(execution_id: str) -> JsonResponse:
     return _json({"error": "Task not found", "task_id": execution_id}, status=404)
 
 
-def stored_report(record_id: int) -> dict | None:
-    """The report stored when the run finished, or None (still running, or stopped early:
-    cancelled, reaped)."""
+def stored_documents(record_id: int) -> tuple[dict, dict] | None:
+    """The report and legacy sections stored when the run finished, or None (still running,
+    or stopped early: cancelled, reaped)."""
     document = ResultDocument.objects.filter(record_id=record_id).values("body_gzip").first()
-    return orjson.loads(gzip.decompress(document["body_gzip"])) if document else None
+    legacy = LegacyDocument.objects.filter(record_id=record_id).values("sections").first()
+    if document is None or legacy is None:
+        return None
+    return orjson.loads(gzip.decompress(document["body_gzip"])), legacy["sections"]
 
 
-def live_report(record: TestRecord) -> dict:
-    """The report built now from the answers stored so far."""
-    return build_report(record, list(record.answers.all()))
+def live_documents(record: TestRecord) -> tuple[dict, dict]:
+    """The report and legacy sections built now from the answers stored so far."""
+    results = build_results(record, list(record.answers.all()))
+    return results.report, results.legacy
 
 
+# The poll's row (reads.POLL_COLUMNS first) plus what the legacy items need.
+_COLUMNS = (*POLL_COLUMNS, "id", "brand_name", "competitor_brands")
+_ID, _BRAND, _COMPETITORS = len(POLL_COLUMNS), len(POLL_COLUMNS) + 1, len(POLL_COLUMNS) + 2
 # The mini-program keeps polling a finished run; its legacy body (with every answer) is reused.
 _finished_bodies = FinishedBodyCache(size=2_000)
 
 
 def status_response(request, execution_id: str) -> HttpResponse:
-    """The legacy status body for an execution visible to the caller, else 404."""
+    """The legacy status body for an execution visible to the caller, else 404: the v1 status
+    body of the same row, mapped, with the answers rendered as v1 renders them."""
     parsed = parse_uuid(execution_id)
     if parsed is None:
         return _task_not_found(execution_id)
     cached = _finished_bodies.get(parsed)
     if cached is not None:
         owner_id, _, body = cached
-        if not is_visible(owner_id, request.user):
+        if not is_visible_to(owner_id, request.user):
             return _task_not_found(execution_id)
         return HttpResponse(body, content_type="application/json")
-    fields = (*STATUS_FIELDS, "id", "owner_id", "brand_name", "competitor_brands")
-    row = TestRecord.objects.filter(execution_id=parsed).values(*fields).first()
-    if row is None or not is_visible(row["owner_id"], request.user):
+    row = poll_row(parsed, _COLUMNS)
+    if row is None or not is_visible_to(row[OWNER_ID], request.user):
         return _task_not_found(execution_id)
-    record = TestRecord(
-        id=row["id"], brand_name=row["brand_name"], competitor_brands=row["competitor_brands"]
-    )
+    record_id, main_brand = row[_ID], row[_BRAND]
+    competitors = json_column("competitor_brands", row[_COMPETITORS])
+    terminal = row[0] in TERMINAL_STATUSES
+    answers = [
+        answer_body(a, main_brand=main_brand) for a in Answer.objects.filter(record_id=record_id)
+    ]
     finished = None
-    terminal = row["status"] in TERMINAL_STATUSES
     if terminal:
-        report = stored_report(row["id"]) or live_report(TestRecord.objects.get(pk=row["id"]))
-        report_items = report.get("items", [])
-        finished = report.get("legacy") or {}
-    else:
-        report_items = [answer_item(record, a) for a in Answer.objects.filter(record_id=row["id"])]
-    body = orjson.dumps(legacy_status_body(row, legacy_items(record, report_items), finished))
+        sections = LegacyDocument.objects.filter(record_id=record_id).values_list("sections")
+        stored = sections.first()
+        finished = stored[0] if stored else live_documents(TestRecord.objects.get(pk=record_id))[1]
+    items = legacy_items(answers, main_brand=main_brand, competitors=competitors)
+    status = status_body(parsed, row, terminal=terminal)
+    body = encode(legacy_status_body(status, items, finished))
     if terminal:
-        _finished_bodies.put(parsed, row["owner_id"], "", body)
+        _finished_bodies.put(parsed, row[OWNER_ID], "", body)
     return HttpResponse(body, content_type="application/json")
 
 
@@ -178,9 +194,9 @@ class DiagnosisReportView(LegacyView):
         )
         if record is None:
             return _json({"error": "报告不存在", "execution_id": execution_id}, status=404)
-        report = stored_report(record.pk) if record.status in TERMINAL_STATUSES else None
-        report = report or live_report(record)
-        return _json(legacy_report_body(record, report, retrieved_at=timezone.now()))
+        stored = stored_documents(record.pk) if record.status in TERMINAL_STATUSES else None
+        report, sections = stored or live_documents(record)
+        return _json(legacy_report_body(record, report, sections, retrieved_at=timezone.now()))
 
 
 class DiagnosisHistoryView(LegacyView):

@@ -11,6 +11,7 @@ from records.models.executions import (
     Answer,
     AnswerStatus,
     BrandScore,
+    LegacyDocument,
     ResultDocument,
     Source,
     Stage,
@@ -18,6 +19,7 @@ from records.models.executions import (
     TestRecord,
     TestRecordQuerySet,
     ending_fields,
+    is_visible_to,
 )
 from records.models.monitors import (
     BRAND_PLACEHOLDER,
@@ -42,6 +44,7 @@ __all__ = [
     "Answer",
     "AnswerStatus",
     "BrandScore",
+    "LegacyDocument",
     "Monitor",
     "MonitorQuerySet",
     "MonitorStatus",
@@ -56,5 +59,6 @@ __all__ = [
     "TrackedBrand",
     "WeChatAccount",
     "ending_fields",
+    "is_visible_to",
     "names_tracked_brand",
 ]

@@ -68,6 +68,17 @@ def ending_fields(*, status: str, error_type: str, error: str, at: datetime) -> 
     }
 
 
+def is_visible_to(owner_id: int | None, user) -> bool:
+    """Whether a caller (None: anonymous) may open a run by id: anonymous runs by anyone
+    holding the id (it is the capability); owned runs by their owner and staff only.
+    ``TestRecordQuerySet.visible_to`` is the same rule as a filter."""
+    if owner_id is None:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or user.pk == owner_id
+
+
 class TestRecordQuerySet(models.QuerySet):
     """Reads over executions, and their transitions (conditional UPDATEs)."""
 
@@ -78,8 +89,7 @@ class TestRecordQuerySet(models.QuerySet):
         return self.filter(status__in=TERMINAL_STATUSES)
 
     def visible_to(self, user) -> TestRecordQuerySet:
-        """Runs a caller may open by id: staff all; a user their own and anonymous ones;
-        an anonymous caller only anonymous ones (the execution id is the capability)."""
+        """``is_visible_to`` as a filter (the one rule, both ways)."""
         if user is not None and user.is_authenticated:
             if user.is_staff:
                 return self
@@ -352,6 +362,21 @@ class ResultDocument(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.record_id} ({self.size} bytes)"
+
+
+class LegacyDocument(models.Model):
+    """The legacy sections of a finished report, stored beside it so v1 clients never get them."""
+
+    record = models.OneToOneField(
+        TestRecord, on_delete=models.CASCADE, related_name="legacy_document"
+    )
+    # brand_scores, competitive_analysis, negative_sources, recommendation_data, quality_score,
+    # overall_score: what the mini-program reads of a finished run (docs/legacy-contract.md).
+    sections = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"legacy sections {self.record_id}"
 
 
 class BrandScore(models.Model):

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from records.api.serializers import iso
 from records.models import Answer, TestRecord
+from records.renderers import iso
 from tests.factories import AnswerFactory, TestRecordFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ from django.db import close_old_connections
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from records.api import fast
-from records.api.serializers import STATUS_FIELDS, status_payload
-from records.models import TestRecord
+from records.api import responses
+from records.api.serializers import ExecutionStatusSerializer
+from records.models import TestRecord, is_visible_to
+from records.renderers import STATUS_COLUMNS, encode, status_body
 from records.reports import store_report
 from tests.factories import TestRecordFactory, UserFactory
 
@@ -30,7 +31,7 @@ def wsgi():
 
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    fast._terminal_cache.clear()
+    responses.finished_bodies.clear()
 
     def call(path, method="GET", **headers):
         environ = {
@@ -62,7 +63,7 @@ def wsgi():
     yield call
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
-    fast._terminal_cache.clear()
+    responses.finished_bodies.clear()
 
 
 def status_path(record) -> str:
@@ -70,7 +71,7 @@ def status_path(record) -> str:
 
 
 @pytest.mark.parametrize("status", ["running", "completed", "failed"])
-def test_poll_body_equals_the_serializer_payload(api_client, status):
+def test_poll_body_is_the_status_renderers(api_client, status):
     record = TestRecordFactory(
         status=status,
         stage="ai_fetching" if status == "running" else status,
@@ -79,9 +80,13 @@ def test_poll_body_equals_the_serializer_payload(api_client, status):
         started_at=timezone.now().replace(microsecond=0),
         finished_at=None if status == "running" else timezone.now(),
     )
-    row = TestRecord.objects.values(*STATUS_FIELDS).get(pk=record.pk)
+    record.refresh_from_db()
+    row = [getattr(record, column) for column in STATUS_COLUMNS]
+    rendered = status_body(record.execution_id, row, terminal=record.is_terminal)
     body = api_client.get(status_path(record)).json()
-    assert body == orjson.loads(orjson.dumps(status_payload(row)))
+    assert body == orjson.loads(encode(rendered))
+    # The schema is derived from the serializer that describes this body.
+    assert list(body) == list(ExecutionStatusSerializer().fields)
 
 
 def test_visibility_rule_is_visible_to(user, other_user, staff_user):
@@ -93,7 +98,7 @@ def test_visibility_rule_is_visible_to(user, other_user, staff_user):
     for caller in (None, AnonymousUser(), user, other_user, staff_user):
         visible = set(TestRecord.objects.visible_to(caller).values_list("pk", flat=True))
         for record in (owned, anonymous):
-            assert fast.is_visible(record.owner_id, caller) == (record.pk in visible), caller
+            assert is_visible_to(record.owner_id, caller) == (record.pk in visible), caller
 
 
 def test_fast_path_poll_has_the_middleware_headers(wsgi):
@@ -151,7 +156,7 @@ def test_terminal_cache_still_checks_visibility(wsgi, user):
     token = Token.objects.create(user=user)
     first = wsgi(status_path(record), AUTHORIZATION=f"Token {token.key}")
     assert first[0] == 200
-    assert record.execution_id in fast._terminal_cache
+    assert record.execution_id in responses.finished_bodies
     assert wsgi(status_path(record))[0] == 404  # cached, but not yours
     again = wsgi(status_path(record), AUTHORIZATION=f"Token {token.key}")
     assert again[2] == first[2]

@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from records import execution, services
-from records.api.serializers import iso
 from records.engine.base import PlatformError
-from records.models import ResultDocument, TestRecord
-from records.reports import build_report
+from records.models import LegacyDocument, ResultDocument, TestRecord
+from records.renderers import iso
+from records.reports import build_results
 from tests.legacy.test_status import EXPECTED_ITEM, answer, common, started
 
 pytestmark = pytest.mark.django_db
@@ -122,12 +122,15 @@ def cancelled() -> TestRecord:
 
 
 def stored(record: TestRecord) -> dict:
+    """The stored v1 report, with the legacy sections stored beside it under "legacy"."""
     document = ResultDocument.objects.get(record=record)
-    return orjson.loads(gzip.decompress(document.body_gzip))
+    sections = LegacyDocument.objects.get(record=record).sections
+    return orjson.loads(gzip.decompress(document.body_gzip)) | {"legacy": sections}
 
 
 def live(record: TestRecord) -> dict:
-    return build_report(record, list(record.answers.all()))
+    results = build_results(record, list(record.answers.all()))
+    return results.report | {"legacy": results.legacy}
 
 
 def report_header(record: TestRecord, **state) -> dict:

@@ -5,9 +5,9 @@ import uuid
 import pytest
 
 from records import execution, services
-from records.api.serializers import iso
 from records.engine.base import PlatformError, Reply
 from records.models import TestRecord
+from records.renderers import iso
 from records.reports import Analyser
 
 pytestmark = pytest.mark.django_db

@@ -19,14 +19,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("execution_ids", nargs="*", metavar="EXECUTION_ID")
-        parser.add_argument("--all", action="store_true", help="Every ended execution.")
+        parser.add_argument(
+            "--all", action="store_true", dest="every", help="Every ended execution."
+        )
         parser.add_argument(
             "--outdated",
             action="store_true",
             help="Only ended executions scored with an older scoring version.",
         )
 
-    def handle(self, *args, execution_ids=(), all=False, outdated=False, **options):
+    def handle(self, *args, execution_ids=(), every=False, outdated=False, **options):
         # The service locks and re-reads each row; it needs only the key and the status here.
         records = TestRecord.objects.filter(status__in=TERMINAL_STATUSES).only("pk", "status")
         if execution_ids:
@@ -38,7 +40,7 @@ class Command(BaseCommand):
             missing = len(ids) - records.count()
             if missing:
                 self.stderr.write(f"{missing} id(s) not found or not ended; skipped.")
-        elif not (all or outdated):
+        elif not (every or outdated):
             raise CommandError("Name execution ids, or pass --all or --outdated.")
         if outdated:
             records = records.exclude(scoring_version=SCORING_VERSION)
@@ -47,7 +49,7 @@ class Command(BaseCommand):
             records.iterator(chunk_size=200),
             total=records.count(),
             unit="run",
-            file=self.stdout._out,
+            file=self.stdout,
             disable=options["verbosity"] < 1,
         ):
             services.reanalyse_execution(record=record)

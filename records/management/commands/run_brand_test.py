@@ -97,7 +97,7 @@ class Command(BaseCommand):
             connection.close()
 
     def watch(self, record: TestRecord) -> TestRecord:
-        with tqdm(total=record.total_tasks, unit="call", file=self.stdout._out) as bar:
+        with tqdm(total=record.total_tasks, unit="call", file=self.stdout) as bar:
             while True:
                 record.refresh_from_db()
                 bar.n = record.completed_tasks + record.failed_tasks

@@ -1,4 +1,8 @@
-"""One error shape for the v1 API: {"error": message, "code": code, "fields": {...}}."""
+"""One error shape for the v1 API: {"error": message, "code": code, "fields": {...}}.
+
+The DRF exception handler of every interface (REST_FRAMEWORK["EXCEPTION_HANDLER"]); the legacy
+adapters map its shape to theirs (records/legacy/errors.py).
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0005_execution_verbose_name"),
+        ("records", "0007_split_legacy_sections"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

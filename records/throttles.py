@@ -13,7 +13,10 @@ from rest_framework.throttling import SimpleRateThrottle
 
 def starts_execution(view) -> bool:
     """The v1 create (the only viewset ``create``) or a view that declares it starts a test."""
-    return getattr(view, "starts_execution", False) or getattr(view, "action", None) == "create"
+    declared = getattr(view, "starts_execution", None)
+    if declared is not None:  # a view that says which of its actions start one (monitors)
+        return declared
+    return getattr(view, "action", None) == "create"
 
 
 class SettingsRateThrottle(SimpleRateThrottle):

@@ -1,0 +1,81 @@
+"""The hot read path shared by the v1 and legacy polls: one indexed query for a run's status
+row, and a per-process cache of finished runs' encoded bodies.
+
+Plain SQL over the unique execution_id index: the ORM would triple the poll's cost
+(docs/benchmarks.md). Reads elsewhere are QuerySet methods.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from functools import cache
+from typing import Any
+
+from django.db import connection
+
+from records.models import TestRecord
+from records.renderers import STATUS_COLUMNS
+
+# The v1 poll's row: the status body's columns, then the ETag and the owner (visibility).
+POLL_COLUMNS = (*STATUS_COLUMNS, "version", "owner_id")
+VERSION, OWNER_ID = len(STATUS_COLUMNS), len(STATUS_COLUMNS) + 1
+
+
+@cache
+def _select_sql(vendor: str, columns: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    table = quote(TestRecord._meta.db_table)
+    selected = ", ".join(quote(c) for c in columns)
+    return f"SELECT {selected} FROM {table} WHERE {quote('execution_id')} = %s"
+
+
+def uuid_param(execution_id: uuid.UUID) -> uuid.UUID | str:
+    """An execution id as the backend's raw cursor takes it (SQLite stores hex)."""
+    return execution_id if connection.features.has_native_uuid_field else execution_id.hex
+
+
+def poll_row(execution_id: uuid.UUID, columns: tuple[str, ...] = POLL_COLUMNS) -> tuple | None:
+    """The run's ``columns`` (``POLL_COLUMNS`` first, in order, when a caller needs more) by
+    the unique execution_id index, or None. JSON columns come back as text; decode them with
+    ``json_column``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_select_sql(connection.vendor, columns), [uuid_param(execution_id)])
+        return cursor.fetchone()
+
+
+def json_column(name: str, value: Any) -> Any:
+    """A raw JSON column value decoded as the ORM would."""
+    return TestRecord._meta.get_field(name).from_db_value(value, None, connection)
+
+
+class FinishedBodyCache:
+    """Encoded response bodies of finished runs, kept per process.
+
+    Finished runs never change (every write is conditional on an active status), so their
+    bodies can be reused. The TTL bounds how long an admin delete or owner change takes to
+    show; callers still check visibility against the cached owner on every hit.
+    """
+
+    def __init__(self, *, size: int, seconds: float = 60.0) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._entries: dict[uuid.UUID, tuple[float, int | None, str, bytes]] = {}
+
+    def get(self, execution_id: uuid.UUID) -> tuple[int | None, str, bytes] | None:
+        """(owner id, etag, body) of a finished run seen within the TTL, else None."""
+        entry = self._entries.get(execution_id)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1:]
+
+    def put(self, execution_id: uuid.UUID, owner_id: int | None, etag: str, body: bytes) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[execution_id] = (time.monotonic() + self.seconds, owner_id, etag, body)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __contains__(self, execution_id: object) -> bool:
+        return execution_id in self._entries
