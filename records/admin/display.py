@@ -79,3 +79,14 @@ def pretty_json(value: Any) -> SafeString:
     return format_html(
         "<pre>{}</pre>", json.dumps(round_floats(value), ensure_ascii=False, indent=2)
     )
+
+
+def spend_text(spend: dict[str, Any] | None) -> str:
+    """An estimated spend (records.costs) in one line: "≈ CNY 0.0123", "+ 3 unpriced calls"."""
+    if not spend:
+        return "—"
+    parts = [f"≈ {currency} {amount:.4f}" for currency, amount in spend["by_currency"].items()]
+    unpriced = spend.get("unpriced_calls") or 0
+    if unpriced:
+        parts.append(f"{unpriced} call{'s' if unpriced != 1 else ''} unpriced")
+    return " + ".join(parts) or "—"

@@ -11,9 +11,9 @@ from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from records import services
+from records import costs, services
 from records.admin.dashboard import dashboard_view
-from records.admin.display import pretty_json, status_bar
+from records.admin.display import pretty_json, spend_text, status_bar
 from records.models import Answer, BrandScore, TestRecord
 from records.platforms import KNOWN_PLATFORMS
 
@@ -142,6 +142,8 @@ class TestRecordAdmin(admin.ModelAdmin):
                     "execution_id",
                     "owner",
                     "source",
+                    "monitor",
+                    "scheduled_for",
                     "brand_name",
                     "competitor_brands",
                     "questions",
@@ -171,7 +173,7 @@ class TestRecordAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Summary"), {"fields": ("overall_score", "summary_json")}),
+        (_("Summary"), {"fields": ("overall_score", "estimated_cost", "summary_json")}),
     )
 
     def get_queryset(self, request):
@@ -188,7 +190,18 @@ class TestRecordAdmin(admin.ModelAdmin):
         return dashboard_view(request, admin_site=self.admin_site, opts=self.model._meta)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in TestRecord._meta.fields] + ["summary_json"]
+        return [f.name for f in TestRecord._meta.fields] + ["estimated_cost", "summary_json"]
+
+    @admin.display(description=_("estimated cost"))
+    def estimated_cost(self, record):
+        """Stored token counts times the example prices in settings (records.costs)."""
+        spend = costs.execution_spend(record)
+        rows = ", ".join(
+            f"{row['platform']}: {row['calls']} calls, {row['prompt_tokens']} + "
+            f"{row['completion_tokens']} tokens"
+            for row in spend["by_platform"]
+        )
+        return f"{spend_text(spend)} ({rows})" if rows else "— (no answers yet)"
 
     def get_search_results(self, request, queryset, search_term):
         # Indexed lookups only: an exact brand name, or an execution id or its first characters

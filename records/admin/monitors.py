@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,13 +15,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from records import charts
-from records.admin.display import STATUS_COLOURS, status_label
+from records import charts, costs, monitoring
+from records.admin.display import STATUS_COLOURS, spend_text, status_label
 from records.models import (
     Answer,
     AnswerStatus,
     BrandScore,
     Monitor,
+    MonitorStatus,
     Prompt,
     TestRecord,
     TrackedBrand,
@@ -73,6 +74,7 @@ class MonitorAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     show_full_result_count = False
     inlines = (TrackedBrandInline, PromptInline)
+    actions = ("pause_monitors", "resume_monitors", "run_monitors_now")
     readonly_fields = (
         "next_run_at",
         "last_scheduled_for",
@@ -88,6 +90,48 @@ class MonitorAdmin(admin.ModelAdmin):
             path("<int:monitor_id>/page/", view, name="records_monitor_page"),
             *super().get_urls(),
         ]
+
+    @admin.action(description=_("Pause the selected monitors"))
+    def pause_monitors(self, request, queryset):
+        paused = 0
+        for monitor in queryset.filter(status=MonitorStatus.ACTIVE):
+            monitoring.pause_monitor(monitor=monitor, reason=f"paused by {request.user} (admin)")
+            paused += 1
+        self.message_user(request, f"{paused} monitor(s) paused; runs already started finish.")
+
+    @admin.action(description=_("Resume the selected monitors"))
+    def resume_monitors(self, request, queryset):
+        resumed = [
+            monitoring.resume_monitor(monitor=monitor)
+            for monitor in queryset.filter(status=MonitorStatus.PAUSED)
+        ]
+        nexts = ", ".join(f"{m.name}: {m.next_run_at:%Y-%m-%d %H:%M} UTC" for m in resumed)
+        self.message_user(
+            request, f"{len(resumed)} monitor(s) resumed (no catch-up). Next runs: {nexts or '—'}."
+        )
+
+    @admin.action(description=_("Run the selected monitors now"))
+    def run_monitors_now(self, request, queryset):
+        for monitor in queryset.select_related("owner"):
+            try:
+                started = monitoring.start_monitor_run(monitor=monitor)
+            except monitoring.BudgetExceeded as exc:
+                self.message_user(request, f"{monitor.name}: not started, {exc}", messages.ERROR)
+                continue
+            record = started.record
+            link = reverse("admin:records_testrecord_change", args=[record.pk])
+            verb = "started" if started.created else "already started a moment ago"
+            self.message_user(
+                request,
+                format_html(
+                    '{}: execution <a href="{}">{}</a> {} ({} calls).',
+                    monitor.name,
+                    link,
+                    str(record.execution_id)[:8],
+                    verb,
+                    record.total_tasks,
+                ),  # fmt: skip
+            )
 
     @admin.display(description=_("platforms"))
     def platform_list(self, monitor):
@@ -184,7 +228,7 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
         "main_brand": main,
         "leaderboard": leaderboard,
         "history": history,
-        "budget": _budget(monitor, zone),
+        "budget": _budget(monitor),
         "charts": {
             "visibility": charts.line_chart(
                 title=f"Visibility score of {main} per platform (0–100)",
@@ -263,6 +307,8 @@ def _domain_weeks(runs: list[TestRecord], period_of: dict[int, date]) -> dict:
 
 
 def _run_history(runs: list[TestRecord], period_of: dict[int, date]) -> list[dict]:
+    """The newest runs with their estimated spend (one aggregate query for all of them)."""
+    spend = costs.spend_per_execution([run.pk for run in runs])
     return [
         {
             "short_id": str(run.execution_id)[:8],
@@ -273,25 +319,25 @@ def _run_history(runs: list[TestRecord], period_of: dict[int, date]) -> list[dic
             "colour": STATUS_COLOURS.get(run.status, "#417690"),
             "calls": f"{run.completed_tasks} / {run.failed_tasks} / {run.total_tasks}",
             "score": run.overall_score,
-            "cost": (run.results_summary or {}).get("estimated_spend"),
+            "cost": spend_text(spend.get(run.pk)),
         }
         for run in runs
     ]
 
 
-def _budget(monitor: Monitor, zone: ZoneInfo) -> dict:
-    """Calls planned this calendar month (the monitor's time zone) against the budget."""
-    local_now = timezone.localtime(timezone.now(), zone)
-    month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    planned = sum(
-        TestRecord.objects.filter(monitor=monitor, created_at__gte=month_start).values_list(
-            "total_tasks", flat=True
-        )
-    )
+def _budget(monitor: Monitor) -> dict:
+    """This month's planned calls against the budget and the estimated spend, as the scheduler
+    counts them (records.monitoring), and the last skip."""
+    spend = monitoring.monitor_month_spend(monitor)
+    projected = spend["projected_by_currency"]
     return {
-        "month": f"{local_now:%Y-%m}",
-        "calls": planned,
-        "limit": monitor.monthly_call_budget,
+        "month": spend["month"],
+        "calls": spend["calls"],
+        "limit": spend["budget"],
+        "runs": spend["runs"],
+        "spent": spend_text(spend["spent"]),
+        "projected": " + ".join(f"≈ {c} {a:.4f}" for c, a in projected.items()) or "—",
+        "runs_remaining": spend["runs_remaining"],
         "skip_reason": monitor.last_skip_reason,
         "skipped_at": monitor.last_skipped_at,
     }
