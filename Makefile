@@ -42,7 +42,7 @@ run: $(VENV)/.installed-run
 	@echo "  Docs:    http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Admin:   http://$(HOST):$(PORT)/admin/"
 	@echo "  Create an admin user:  $(BIN)/python manage.py createsuperuser"
-	@echo "  A demo monitor with 6 weeks of synthetic history (~15 s, idempotent):"
+	@echo "  A demo monitor with 6 weeks of synthetic history (15-25 s, idempotent):"
 	@echo "           $(BIN)/python manage.py seed_demo   then Admin > Monitors > charts"
 	@echo "  Try it:  curl -X POST http://$(HOST):$(PORT)/api/v1/executions/ \\"
 	@echo "             -H 'Content-Type: application/json' \\"

@@ -1,6 +1,6 @@
 """Staff read a monitor at a glance: its page of trend charts, built from stored scores."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -85,11 +85,14 @@ def test_monitor_page_shows_the_budget_and_the_skip_reason(staff_client, monitor
         monthly_call_budget=10,
         last_skip_reason="budget: this run needs 12 calls; 4 of the 10 allowed this month are used",
         last_skipped_at=timezone.now(),
+        next_run_at=datetime(2026, 3, 10, 1, 0, tzinfo=UTC),
     )  # fmt: skip
     scored_run(monitor, 0, main=10.0, rival=20.0)
     html = staff_client.get(reverse("admin:records_monitor_page", args=[monitor.pk])).content
     html = html.decode()
-    assert "4 of 10" in html
+    assert "4 of 10 budgeted" in html
+    # The next run in the monitor's own time zone, named.
+    assert "Next run</span>2026-03-10 09:00 (Asia/Shanghai)</div>" in html
     assert "<strong>Last run skipped</strong>" in html and "needs 12 calls" in html
 
 
