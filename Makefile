@@ -42,6 +42,8 @@ run: $(VENV)/.installed-run
 	@echo "  Docs:    http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Admin:   http://$(HOST):$(PORT)/admin/"
 	@echo "  Create an admin user:  $(BIN)/python manage.py createsuperuser"
+	@echo "  A demo monitor with 6 weeks of synthetic history (15-25 s, idempotent):"
+	@echo "           $(BIN)/python manage.py seed_demo   then Admin > Monitors > charts"
 	@echo "  Try it:  curl -X POST http://$(HOST):$(PORT)/api/v1/executions/ \\"
 	@echo "             -H 'Content-Type: application/json' \\"
 	@echo "             -d '{\"brand\":\"华夏良子\",\"competitors\":[\"良子健身\"],\"questions\":[\"北京中医推拿哪家好？\"],\"platforms\":[\"demo\"]}'"

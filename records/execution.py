@@ -280,11 +280,12 @@ def run_pending_calls(record: TestRecord) -> str:
         cancel_event=cancel,
     )
     brands = (record.brand_name, *record.competitor_brands)
+    day = record.scheduled_for.date() if record.scheduled_for else None
     cells = [
         Cell(
             key,
             call.platform,
-            Prompt(call.question.text, brands=brands, seed=f"{record.execution_id}|{key}"),
+            Prompt(call.question.text, brands=brands, seed=f"{record.execution_id}|{key}", day=day),
         )
         for key, call in calls.items()
     ]

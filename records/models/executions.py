@@ -312,7 +312,7 @@ class TestRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.brand_name} ({self.execution_id}) {self.status}"
+        return f"{self.brand_name} ({str(self.execution_id)[:8]}) {self.get_status_display()}"
 
     @property
     def is_terminal(self) -> bool:
