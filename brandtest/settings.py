@@ -194,9 +194,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Authorization: Bearer <access token> from /api/login or /api/refresh-token. First, so
         # a bad token is answered 401 with WWW-Authenticate: Bearer (v1 only; see legacy/auth).
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Cached per process (records/authentication.py): the poll's cost with and without.
+        "records.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "records.authentication.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "records.api.pagination.StandardPagination",
@@ -306,6 +307,9 @@ BRANDTEST_RETRY_MAX_DELAY = env_float("BRANDTEST_RETRY_MAX_DELAY", 20.0)
 BRANDTEST_STALE_AFTER = env_int("BRANDTEST_STALE_AFTER", 300)
 # Suggested client poll interval while a run is active (Retry-After / next_poll_ms).
 BRANDTEST_POLL_INTERVAL_MS = env_int("BRANDTEST_POLL_INTERVAL_MS", 1000)
+# How long a poll's authenticated user (JWT or Token) is reused per process; a deactivated or
+# deleted user, or a deleted Token, is refused again within this many seconds.
+BRANDTEST_AUTH_CACHE_SECONDS = env_int("BRANDTEST_AUTH_CACHE_SECONDS", 5)
 # Every real platform's key, base URL, model and timeout (<PLATFORM>_API_KEY, _BASE_URL, _MODEL,
 # _TIMEOUT), read from the environment once, here; records.platforms serves them.
 try:

@@ -62,7 +62,8 @@ def import_row(ctx: ImportContext, row_id: int) -> ImportedRun:
     legacy_key = legacy_key_of(row, brand, raw_items)
     kept = summary.get("execution_id") if ctx.g2 else None  # G1 never stored one
     execution_id = execution_id_of(kept, legacy_key=legacy_key, report=ctx.report, row_id=row_id)
-    if TestRecord.objects.filter(legacy_key=legacy_key).exists():
+    # ``exclude`` repeats record_unique_legacy_key's condition, so the lookup uses it.
+    if TestRecord.objects.filter(legacy_key=legacy_key).exclude(legacy_key="").exists():
         raise SkipRow("already_imported", "")
     if TestRecord.objects.filter(execution_id=execution_id).exists():
         raise SkipRow("already_imported", f"execution {execution_id} exists (from another source)")
