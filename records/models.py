@@ -105,8 +105,10 @@ class TestRecordQuerySet(models.QuerySet):
     def stale(self, *, older_than_seconds: int) -> TestRecordQuerySet:
         """Running executions whose worker stopped refreshing the heartbeat."""
         cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-        # The condition of record_running_heartbeat_idx, so the scan is of running rows only.
-        return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+        # The condition of record_running_heartbeat_idx and its order (oldest first), so the
+        # scan is of that small index only.
+        running = self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+        return running.order_by("heartbeat_at")
 
     # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
     # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
@@ -243,7 +245,7 @@ class TestRecord(models.Model):
             ),
             # Reaper: WHERE status = 'running' AND heartbeat_at < ?; partial so it stays tiny.
             models.Index(
-                fields=["heartbeat_at"],
+                fields=["status", "heartbeat_at"],
                 condition=Q(status=Status.RUNNING),
                 name="record_running_heartbeat_idx",
             ),
