@@ -208,7 +208,7 @@ def _han_count(text: str) -> int:
     return len(_HAN.findall(text))
 
 
-def _strip_suffixes(alias: str) -> set[str]:
+def strip_suffixes(alias: str) -> set[str]:
     """Forms of ``alias`` without store/legal suffixes, kept only if >= 2 Han chars remain."""
     found: set[str] = set()
     current = alias
@@ -252,7 +252,7 @@ def expand_aliases(brand: BrandSpec) -> list[tuple[str, str]]:
             # "华为（HUAWEI）" is two spellings of one brand.
             forms |= {paren["outer"].strip(), paren["inner"].strip()}
         for form in list(forms):
-            forms |= _strip_suffixes(form)
+            forms |= strip_suffixes(form)
         for form in list(forms):
             joined = re.sub(r"(?<=[a-z0-9])[\s-]+(?=[a-z0-9])", "", form)
             # Joined Latin words only when long: "li ning" -> "lining" would match the word.
