@@ -195,9 +195,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Authorization: Bearer <access token> from /api/login or /api/refresh-token. First, so
         # a bad token is answered 401 with WWW-Authenticate: Bearer (v1 only; see legacy/auth).
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Cached per process (records/authentication.py): the poll's cost with and without.
+        "records.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "records.authentication.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "records.api.pagination.StandardPagination",
@@ -339,6 +340,9 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"BRANDTEST_PLATFORM_PRICES is not JSON: {exc}") from exc
+# How long a poll's authenticated user (JWT or Token) is reused per process; a deactivated or
+# deleted user, or a deleted Token, is refused again within this many seconds.
+BRANDTEST_AUTH_CACHE_SECONDS = env_int("BRANDTEST_AUTH_CACHE_SECONDS", 5)
 # Every real platform's key, base URL, model and timeout (<PLATFORM>_API_KEY, _BASE_URL, _MODEL,
 # _TIMEOUT), read from the environment once, here; records.platforms serves them.
 try:
