@@ -20,7 +20,7 @@ for p in $${PYTHON:-} python3.13 python3.12 python3 \
 done; echo "No Python >= 3.12 found; install one or set PYTHON=/path/to/python3.12" >&2; exit 1
 endef
 
-.PHONY: run serve test lint bench bench-smoke clean
+.PHONY: run serve test lint bench bench-monitors bench-smoke clean
 
 $(BIN)/python:
 	@py=$$($(find_python)) && echo "Using $$py ($$($$py --version))" && $$py -m venv $(VENV)
@@ -42,6 +42,8 @@ run: $(VENV)/.installed-run
 	@echo "  Docs:    http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Admin:   http://$(HOST):$(PORT)/admin/"
 	@echo "  Create an admin user:  $(BIN)/python manage.py createsuperuser"
+	@echo "  A demo monitor with 6 weeks of synthetic history (15-25 s, idempotent):"
+	@echo "           $(BIN)/python manage.py seed_demo   then Admin > Monitors > charts"
 	@echo "  Try it:  curl -X POST http://$(HOST):$(PORT)/api/v1/executions/ \\"
 	@echo "             -H 'Content-Type: application/json' \\"
 	@echo "             -d '{\"brand\":\"华夏良子\",\"competitors\":[\"良子健身\"],\"questions\":[\"北京中医推拿哪家好？\"],\"platforms\":[\"demo\"]}'"
@@ -70,6 +72,11 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python -m bench.run --rows $(ROWS) $(if $(LEVELS),--levels $(LEVELS))
 	# Level T: the trend query of one monitor with a year of daily runs (bench/trends.py).
 	$(BIN)/python -m bench.trends --rows $(ROWS)
+	$(BIN)/python -m bench.scheduler
+
+# One scheduler tick with 10,000 monitors of which 100 are due (fresh bench_monitors database).
+bench-monitors: $(VENV)/.installed-run
+	$(BIN)/python -m bench.scheduler
 
 # CI's smoke test of the benchmark code on a small dataset: no timing assertions.
 bench-smoke: $(VENV)/.installed-run

@@ -28,11 +28,17 @@ from django.db import connection, transaction
 
 from records.engine.config import PLATFORMS
 
-SEED_VERSION = "3"
+SEED_VERSION = "4"
 SEED = 20240601
 USERS = 1_000
 L3_ROWS = 200
 ANSWERED_ROWS = 50
+# The mini-program's poll: one running run owned by user 1 with 72 answers of ~1,500 characters.
+POLL_ANSWERS = 72
+POLL_OWNER = 1
+# The owner whose history is measured: every 50th run is theirs (20,000 at 1M rows).
+HEAVY_OWNER = 2
+HEAVY_EVERY = 50
 DOC_SIZES = {"10k": 10_000, "200k": 200_000, "2m": 2_000_000}
 TOKEN_KEY = "bench0000000000000000000000000000000001"[:40]
 BATCH = 20_000
@@ -85,6 +91,11 @@ class Layout:
         return range(first, first + L3_ROWS)
 
     @property
+    def poll_id(self) -> int:
+        """The running run with POLL_ANSWERS long answers, owned by POLL_OWNER."""
+        return self.l3_ids[0] - 1
+
+    @property
     def doc_ids(self) -> dict[str, int]:
         first = self.rows - len(DOC_SIZES) + 1
         return {name: first + i for i, name in enumerate(DOC_SIZES)}
@@ -133,10 +144,10 @@ def ensure_seeded(rows: int, *, log=print) -> Layout:
 
 
 def _clear() -> None:
-    from records.models import Answer, BrandScore, ResultDocument, TestRecord
+    from records.models import Answer, BrandScore, LegacyDocument, ResultDocument, TestRecord
 
     with connection.cursor() as cursor:
-        for model in (ResultDocument, BrandScore, Answer, TestRecord):
+        for model in (LegacyDocument, ResultDocument, BrandScore, Answer, TestRecord):
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
         cursor.execute("DELETE FROM authtoken_token")
         cursor.execute("DELETE FROM auth_user")
@@ -174,8 +185,16 @@ def _record_rows(rows: int, layout: Layout):
         platforms = rng.sample(PLATFORMS, rng.randint(1, 6))
         brand, *competitors = rng.sample(BRANDS, rng.randint(2, 5))
         total = len(questions) * len(platforms) * repeats
+        if i % HEAVY_EVERY == 0:
+            owner = HEAVY_OWNER
+        elif owner == HEAVY_OWNER:
+            owner = HEAVY_OWNER + 1
         if i in l3:
             owner, status, total = None, "running", 1_000
+        if i == layout.poll_id:
+            owner, status, repeats = POLL_OWNER, "running", 3
+            questions, platforms = QUESTIONS[:5], list(PLATFORMS[:6])
+            total = 5 * 6 * 3
         row = {
             "execution_id": execution_id,
             "owner_id": owner,
@@ -192,6 +211,9 @@ def _record_rows(rows: int, layout: Layout):
             "request_fingerprint": f"{rng.getrandbits(256):064x}",
         }
         _lifecycle(row, rng)
+        if i == layout.poll_id:
+            row.update(completed_tasks=POLL_ANSWERS, progress=POLL_ANSWERS * 100 // total)
+            row["version"] = POLL_ANSWERS + 2
         failed = row["failed_tasks"]
         row["results_summary"] = {
             "execution_id": str(execution_id),
@@ -348,6 +370,10 @@ def _seed_answers_and_documents(layout: Layout) -> None:
     for record in TestRecord.objects.filter(id__in=layout.l3_ids[:ANSWERED_ROWS]):
         record.repeats = 3
         Answer.objects.bulk_create(answers_for(record, 12))
+    # Real answers run to ~1,500 characters: five synthetic paragraphs.
+    poll = TestRecord.objects.get(id=layout.poll_id)
+    Answer.objects.bulk_create(answers_for(poll, POLL_ANSWERS, paragraphs=5))
+    _seed_scores(layout)
 
     now = START + SPAN
     for name, target in DOC_SIZES.items():
@@ -395,3 +421,38 @@ def _seed_answers_and_documents(layout: Layout) -> None:
                 "SELECT setval(pg_get_serial_sequence('records_testrecord', 'id'), %s)",
                 [layout.rows],
             )
+
+
+def _seed_scores(layout: Layout) -> None:
+    """Main-brand BrandScores (overall and per platform) of every 4th finished run: what the
+    admin dashboard averages."""
+    from records.models import BrandScore
+
+    table = BrandScore._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    rng = random.Random(SEED + 2)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, brand_name, platforms, created_at, finished_at FROM records_testrecord "
+            "WHERE status = 'completed' AND id % 4 = 0"
+        )
+        records = cursor.fetchall()
+    rows = []
+    for record_id, brand, platforms, created, finished in records:
+        at = finished or created
+        for platform in ["", *orjson.loads(platforms)[:2]]:
+            rows.append(
+                (record_id, brand, platform, True, round(rng.uniform(5, 95), 2), "vs-1.0", at)
+            )
+    sql = (
+        f"INSERT INTO {table} (record_id, brand, platform, is_main_brand, visibility_score, "
+        "scoring_version, created_at, avg_rank_n, nss_n, components) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, 0, '{}')"
+    )
+    if not postgres:
+        sql = sql.replace("%s", "?")
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    for start in range(0, len(rows), BATCH):
+        cursor.executemany(sql, rows[start : start + BATCH])
+    cursor.close()

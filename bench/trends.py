@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
         {
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "BENCH_ROWS": str(args.rows),
-            "BENCH_NAME": f"bench_trend_{args.rows}",
+            "BENCH_DB_NAME": f"bench_trend_{args.rows}",
         }
     )
     import django

@@ -17,6 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.urls import ResolverMatch, reverse
 
 from records.api.hot_views import execution_results, execution_status
+from records.legacy.views import legacy_status
 
 
 class FastHandler(WSGIHandler):
@@ -79,6 +80,8 @@ class FastPath:
             for name, view in (
                 ("execution-status", execution_status),
                 ("execution-results", execution_results),
+                # The mini-program's poll (GET /test/status/<id>), Bearer JWT or anonymous.
+                ("legacy-status", legacy_status),
             )
         ]
         self.session_cookie = f"{settings.SESSION_COOKIE_NAME}="

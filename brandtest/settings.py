@@ -195,9 +195,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Authorization: Bearer <access token> from /api/login or /api/refresh-token. First, so
         # a bad token is answered 401 with WWW-Authenticate: Bearer (v1 only; see legacy/auth).
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Cached per process (records/authentication.py): the poll's cost with and without.
+        "records.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "records.authentication.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "records.api.pagination.StandardPagination",
@@ -305,6 +306,12 @@ BRANDTEST_RETRY_BASE_DELAY = env_float("BRANDTEST_RETRY_BASE_DELAY", 0.5)
 BRANDTEST_RETRY_MAX_DELAY = env_float("BRANDTEST_RETRY_MAX_DELAY", 20.0)
 # A running execution whose heartbeat is older than this is considered lost (reap_stale).
 BRANDTEST_STALE_AFTER = env_int("BRANDTEST_STALE_AFTER", 300)
+# On SIGTERM a worker starts no new call and waits this long for the calls in flight, stores
+# what returned and hands the run back to the queue (docs/operations.md).
+BRANDTEST_SHUTDOWN_GRACE = env_float("BRANDTEST_SHUTDOWN_GRACE", 20.0)
+# A run whose worker vanished is resumed (only its missing calls asked) this many times; the
+# next loss fails it as worker_lost.
+BRANDTEST_MAX_RESUMES = env_int("BRANDTEST_MAX_RESUMES", 3)
 # Suggested client poll interval while a run is active (Retry-After / next_poll_ms).
 BRANDTEST_POLL_INTERVAL_MS = env_int("BRANDTEST_POLL_INTERVAL_MS", 1000)
 # How often every worker ticks the monitor scheduler, in seconds (manage.py worker).
@@ -333,6 +340,9 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"BRANDTEST_PLATFORM_PRICES is not JSON: {exc}") from exc
+# How long a poll's authenticated user (JWT or Token) is reused per process; a deactivated or
+# deleted user, or a deleted Token, is refused again within this many seconds.
+BRANDTEST_AUTH_CACHE_SECONDS = env_int("BRANDTEST_AUTH_CACHE_SECONDS", 5)
 # Every real platform's key, base URL, model and timeout (<PLATFORM>_API_KEY, _BASE_URL, _MODEL,
 # _TIMEOUT), read from the environment once, here; records.platforms serves them.
 try:

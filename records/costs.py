@@ -22,19 +22,23 @@ def platform_price(platform: str) -> dict[str, Any] | None:
     return settings.BRANDTEST_PLATFORM_PRICES.get(platform)
 
 
-def spend_of_answers(answers: QuerySet[Answer]) -> dict[str, Any]:
-    """The estimated spend of some answers: one aggregate query grouped by platform."""
-    rows = (
+def _totals(answers: QuerySet[Answer], *group: str):
+    """Calls and token sums of some answers, grouped by ``group`` and platform."""
+    return (
         answers.order_by()
-        .values("platform")
+        .values(*group, "platform")
         .annotate(
             calls=Count("id"),
             prompt_total=Sum("prompt_tokens"),
             completion_total=Sum("completion_tokens"),
             counted=Count("prompt_tokens"),
         )
-        .order_by("platform")
+        .order_by(*group, "platform")
     )
+
+
+def _spend(rows) -> dict[str, Any]:
+    """The estimate from per-platform rows of ``_totals``."""
     by_currency: dict[str, float] = {}
     by_platform = []
     unpriced_calls = 0
@@ -68,6 +72,20 @@ def spend_of_answers(answers: QuerySet[Answer]) -> dict[str, Any]:
         # Calls without token counts (or on an unpriced platform): not in the totals.
         "unpriced_calls": unpriced_calls,
     }
+
+
+def spend_of_answers(answers: QuerySet[Answer]) -> dict[str, Any]:
+    """The estimated spend of some answers: one aggregate query grouped by platform."""
+    return _spend(_totals(answers))
+
+
+def spend_per_execution(record_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The estimated spend of each of these executions (by primary key) in one aggregate query;
+    an execution without answers is left out."""
+    rows_of: dict[int, list[dict[str, Any]]] = {}
+    for row in _totals(Answer.objects.filter(record__in=record_ids), "record_id"):
+        rows_of.setdefault(row["record_id"], []).append(row)
+    return {pk: _spend(rows) for pk, rows in rows_of.items()}
 
 
 def execution_spend(record: TestRecord) -> dict[str, Any]:

@@ -222,10 +222,12 @@ def start_execution(
     idempotency_key = (idempotency_key or "").strip()[:200]
     if caller_key and scheduled_for is None:
         lock_caller(caller_key)
-        mine = TestRecord.objects.filter(caller_key=caller_key)
+        # The exclusions repeat the partial indexes' conditions, so both lookups use them.
+        mine = TestRecord.objects.filter(caller_key=caller_key).exclude(caller_key="")
         existing = None
         if idempotency_key:
-            existing = mine.filter(idempotency_key=idempotency_key).first()
+            keyed = mine.filter(idempotency_key=idempotency_key).exclude(idempotency_key="")
+            existing = keyed.first()
         if existing is None:
             window_start = timezone.now() - timezone.timedelta(seconds=DUPLICATE_WINDOW)
             existing = (

@@ -27,10 +27,18 @@ def _fast_demo(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counts live in the cache; every test starts with none."""
+    """Throttle counts live in the cache, authenticated users and poll bodies in per-process
+    caches (ids are reused across tests); every test starts with none."""
+    from records.authentication import clear_caches
+    from records.legacy.views import clear_poll_caches
+
     cache.clear()
+    clear_caches()
+    clear_poll_caches()
     yield
     cache.clear()
+    clear_caches()
+    clear_poll_caches()
 
 
 @pytest.fixture

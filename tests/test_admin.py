@@ -129,3 +129,81 @@ def test_dashboard_charts_read_stored_values(staff_client):
     assert "Executions by status" in html
     assert "<span>demo</span>" in html and "37.5" in html
     assert "<span>timeout</span>" in html
+
+
+def test_search_by_the_short_id_the_list_shows_finds_that_run(staff_client):
+    wanted = TestRecordFactory(brand_name="目标品牌")
+    TestRecordFactory(brand_name="别的品牌")
+    short = str(wanted.execution_id)[:8]
+    assert f"{short}</a>" in staff_client.get(CHANGELIST).content.decode()
+    for term in (short, short.upper(), str(wanted.execution_id)[:13]):
+        html = staff_client.get(CHANGELIST, {"q": term}).content.decode()
+        assert "目标品牌" in html and "别的品牌" not in html, term
+
+
+@pytest.mark.parametrize(
+    ("status", "label", "colour"),
+    [("cancelled", "Cancelled", "#8a8a8a"), ("failed", "Failed", "#ba2121")],
+)
+def test_ended_runs_show_status_and_answered_share_not_a_full_bar(
+    staff_client, status, label, colour
+):
+    TestRecordFactory(status=status, stage="failed", progress=100, total_tasks=4, completed_tasks=1)
+    html = staff_client.get(CHANGELIST).content.decode()
+    assert "<progress" not in html and "100%</td>" not in html
+    assert f'width:25%;background:{colour}"></span></span> ' in html
+    assert f'<span style="color:{colour}">{label}</span> · 1/4' in html
+
+
+def test_summary_numbers_are_rounded_for_reading(staff_client):
+    record = TestRecordFactory(
+        status="completed", stage="completed", progress=100,
+        results_summary={"mention_rate": 0.8332999999999999, "platforms": {"demo": [0.1 + 0.2]}},
+    )  # fmt: skip
+    html = staff_client.get(
+        reverse("admin:records_testrecord_change", args=[record.pk])
+    ).content.decode()
+    # Key order is the database's (PostgreSQL's jsonb sorts keys), so no trailing comma here.
+    assert "&quot;mention_rate&quot;: 0.8333" in html
+    assert "0.30000000000000004" not in html and "0.3\n" in html
+    assert "0.8332999999999999" not in html
+
+
+def test_titles_and_dashboard_use_status_labels(staff_client):
+    record = TestRecordFactory(status="partial_completed", stage="completed", progress=100)
+    html = staff_client.get(
+        reverse("admin:records_testrecord_change", args=[record.pk])
+    ).content.decode()
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert "Partially completed" in title and "partial_completed" not in title
+    dashboard = staff_client.get("/admin/records/testrecord/dashboard/").content.decode()
+    assert "<span>Partially completed</span>" in dashboard
+    assert "<span>partial_completed</span>" not in dashboard
+
+
+def test_dashboard_window_follows_imported_history(staff_client):
+    from django.utils import timezone
+
+    old = timezone.now() - timezone.timedelta(days=200)
+    TestRecordFactory(status="completed", stage="completed", progress=100, created_at=old)
+    html = staff_client.get("/admin/records/testrecord/dashboard/").content.decode()
+    assert "No executions in this window." not in html
+    assert "<strong>No executions in the last 30 days</strong>" in html
+    assert f"{(old - timezone.timedelta(days=30)):%Y-%m-%d} – {old:%Y-%m-%d}:" in html
+    assert "1 execution," in html and "<span>Completed</span>" in html
+
+
+def test_dashboard_window_is_selectable(staff_client):
+    from django.utils import timezone
+
+    TestRecordFactory()
+    TestRecordFactory(created_at=timezone.now() - timezone.timedelta(days=100))
+    dashboard = "/admin/records/testrecord/dashboard/"
+    html = staff_client.get(dashboard).content.decode()
+    assert "1 execution," in html and '<a href="?days=365">365 days</a>' in html
+    assert "<strong>30 days</strong>" in html and "No executions in the last" not in html
+    assert "2 executions," in staff_client.get(dashboard, {"days": "365"}).content.decode()
+    html = staff_client.get(dashboard, {"days": "all"}).content.decode()
+    assert "All executions up to" in html and "2 executions," in html
+    # A window not on offer falls back to the default rather than failing.
+    assert "1 execution," in staff_client.get(dashboard, {"days": "-3"}).content.decode()

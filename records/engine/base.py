@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 # Wire strings of docs/architecture.md's error taxonomy.
@@ -30,6 +31,9 @@ class Prompt:
     question: str
     brands: tuple[str, ...] = ()
     seed: str = ""
+    # The day a monitor's run stands for (its scheduled period); None for a one-off test. Only
+    # the demo platform reads it, to let a demo monitor's history move over time.
+    day: date | None = None
 
 
 @dataclass(slots=True)

@@ -3,14 +3,20 @@
 It lets a new user watch a whole run with no API keys. The text looks like a real assistant's
 answer (a numbered list naming brands, including untracked ones, a prose caveat and cited URLs)
 so that the analysis has something realistic to measure, but every reply is marked synthetic.
+
+A monitor's run (a prompt with a ``day``) follows slow deterministic waves by date, so a demo
+monitor's history shows visibility rising and falling and brands overtaking each other; a
+one-off test does not depend on the date.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
 import threading
+from datetime import date
 from urllib.parse import quote
 
 from records.engine.base import Prompt, Reply
@@ -66,14 +72,45 @@ class DemoAdapter:
         )
 
 
+def presence(index: int, day: date) -> float:
+    """How likely tracked brand ``index`` (0 = the main brand) is to be named on ``day``.
+
+    Slow waves of different periods and phases, so over a few weeks the main brand rises and
+    falls and competitors overtake it now and then; always between 0.1 and 0.95.
+    """
+    t = day.toordinal()
+    if index == 0:
+        wave = 0.55 + 0.3 * math.sin(2 * math.pi * t / 42) + 0.08 * math.sin(2 * math.pi * t / 9)
+    else:
+        period = 35 + 11 * index
+        wave = 0.6 + 0.25 * math.sin(2 * math.pi * t / period + 2.1 * index)
+    return min(0.95, max(0.1, wave))
+
+
+def _entries_of_the_day(
+    tracked: list[str], day: date, rng: random.Random, chinese: bool
+) -> list[str]:
+    """The names a monitor's answer lists on ``day``: each tracked brand with its presence of
+    the day, ranked higher the more present it is, among two untracked names."""
+    weights = {brand: presence(i, day) for i, brand in enumerate(tracked)}
+    named = [brand for brand in tracked if rng.random() < weights[brand]]
+    untracked = rng.sample(_UNTRACKED_ZH if chinese else _UNTRACKED_EN, 2)
+    weights |= dict.fromkeys(untracked, 0.45)
+    # A noisy sort: the more present a brand is that day, the nearer the top it tends to be.
+    return sorted(named + untracked, key=lambda name: rng.random() - weights[name])
+
+
 def synthesise_answer(prompt: Prompt, rng: random.Random) -> str:
     """Build a plausible list-style answer naming the tracked brands in a seeded order."""
     chinese = bool(_HAN.search(prompt.question)) or any(_HAN.search(b) for b in prompt.brands)
     tracked = list(prompt.brands)
-    # Each tracked brand is left out now and then, so mention rates are not all 100%.
-    named = [brand for brand in tracked if rng.random() > 0.2] or tracked[:1]
-    entries = named + rng.sample(_UNTRACKED_ZH if chinese else _UNTRACKED_EN, 2)
-    rng.shuffle(entries)
+    if prompt.day is None:
+        # Each tracked brand is left out now and then, so mention rates are not all 100%.
+        named = [brand for brand in tracked if rng.random() > 0.2] or tracked[:1]
+        entries = named + rng.sample(_UNTRACKED_ZH if chinese else _UNTRACKED_EN, 2)
+        rng.shuffle(entries)
+    else:
+        entries = _entries_of_the_day(tracked, prompt.day, rng, chinese)
     topic = prompt.question.strip().rstrip("？?")
     # Percent-encoded, as a real link to a search page would be.
     q = quote(re.sub(r"\s+", "", topic)[:12])

@@ -15,12 +15,13 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from records.authentication import CachedJWTAuthentication
 from records.legacy.accounts import ensure_wechat_user
 from records.legacy.wechat import WeChatIdentity
 from records.models import WeChatAccount
 
 
-class LenientJWTAuthentication(JWTAuthentication):
+class LenientJWTAuthentication(CachedJWTAuthentication):
     """Bearer authentication that treats an invalid, expired or orphaned token as anonymous."""
 
     def authenticate(self, request):

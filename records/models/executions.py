@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -105,7 +106,16 @@ class TestRecordQuerySet(models.QuerySet):
     def stale(self, *, older_than_seconds: int) -> TestRecordQuerySet:
         """Running executions whose worker stopped refreshing the heartbeat."""
         cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-        return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+        # The condition of record_running_heartbeat_idx and its order (oldest first), so the
+        # scan is of that small index only.
+        running = self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+        return running.order_by("heartbeat_at")
+
+    def orphaned(self, *, older_than_seconds: int) -> TestRecordQuerySet:
+        """Runs handed back to the queue (they have a heartbeat) that no worker took since:
+        their task was lost between the hand-back and the enqueue, or no worker is running."""
+        cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+        return self.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff)
 
     # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
     # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
@@ -113,10 +123,23 @@ class TestRecordQuerySet(models.QuerySet):
     # again, whoever writes late.
 
     def claim(self) -> int:
-        """Queued -> running; the one worker whose UPDATE changes the row runs it."""
+        """Queued -> running; the one worker whose UPDATE changes the row runs it. A resumed run
+        keeps the moment it first started."""
         now = timezone.now()
         return self.filter(status=Status.QUEUED).stamp(
-            now, status=Status.RUNNING, stage=Stage.AI_FETCHING, started_at=now, heartbeat_at=now
+            now,
+            status=Status.RUNNING,
+            stage=Stage.AI_FETCHING,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            heartbeat_at=now,
+        )
+
+    def release(self) -> int:
+        """Running -> queued, handed back for another worker to resume (a worker shutting down,
+        or the reaper for a lost one); the stage stays ai_fetching and ``resumed`` counts it."""
+        now = timezone.now()
+        return self.filter(status=Status.RUNNING).stamp(
+            now, status=Status.QUEUED, heartbeat_at=now, resumed=F("resumed") + 1
         )
 
     def advance(self, **fields) -> int:
@@ -223,6 +246,8 @@ class TestRecord(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every write; the status poll's ETag.
     version = models.PositiveIntegerField(default=1)
+    # How often the run was handed back to the queue (worker shut down or lost) and resumed.
+    resumed = models.PositiveSmallIntegerField(default=0)
 
     overall_score = models.FloatField(null=True, blank=True)
     results_summary = models.JSONField(default=dict, blank=True)
@@ -232,14 +257,24 @@ class TestRecord(models.Model):
     class Meta:
         verbose_name = "execution"
         ordering = ["-created_at", "-id"]
+        # Every hot query names its index; tests/test_explain.py asserts each plan on SQLite and
+        # PostgreSQL. A partial index is used only by a query that repeats its condition.
         indexes = [
             # The caller's history: WHERE owner_id = ? ORDER BY created_at DESC.
             models.Index(fields=["owner", "-created_at"], name="record_owner_created_idx"),
+            # The history filtered by brand or status: WHERE owner_id = ? AND brand_name = ? ...
+            models.Index(
+                fields=["owner", "brand_name", "-created_at"], name="record_owner_brand_idx"
+            ),
+            models.Index(fields=["owner", "status", "-created_at"], name="record_owner_status_idx"),
             # Admin changelist and staff history: ORDER BY created_at DESC.
             models.Index(fields=["-created_at"], name="record_created_idx"),
-            # Admin search by brand.
-            models.Index(fields=["brand_name"], name="record_brand_idx"),
-            # De-duplicating a re-sent start: WHERE caller_key = ? AND created_at >= now - 60 s.
+            # Admin search by brand, newest first: WHERE brand_name = ? ORDER BY created_at DESC.
+            models.Index(fields=["brand_name", "-created_at"], name="record_brand_created_idx"),
+            # Admin status filter, newest first.
+            models.Index(fields=["status", "-created_at"], name="record_status_created_idx"),
+            # De-duplicating a re-sent start: WHERE caller_key = ? AND created_at >= now - 60 s
+            # AND NOT caller_key = ''.
             models.Index(
                 fields=["caller_key", "-created_at"],
                 condition=~Q(caller_key=""),
@@ -247,11 +282,11 @@ class TestRecord(models.Model):
             ),
             # A monitor's history and trend: WHERE monitor_id = ? ORDER BY created_at.
             models.Index(fields=["monitor", "created_at"], name="record_monitor_created_idx"),
-            # Reaper scan: running rows by heartbeat age; partial so it stays tiny.
+            # Reaper: WHERE status = 'running' AND heartbeat_at < ?; partial so it stays tiny.
             models.Index(
-                fields=["heartbeat_at"],
-                condition=Q(status__in=ACTIVE_STATUSES),
-                name="record_active_heartbeat_idx",
+                fields=["status", "heartbeat_at"],
+                condition=Q(status=Status.RUNNING),
+                name="record_running_heartbeat_idx",
             ),
         ]
         constraints = [
@@ -290,7 +325,7 @@ class TestRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.brand_name} ({self.execution_id}) {self.status}"
+        return f"{self.brand_name} ({str(self.execution_id)[:8]}) {self.get_status_display()}"
 
     @property
     def is_terminal(self) -> bool:
@@ -407,6 +442,15 @@ class BrandScore(models.Model):
 
     class Meta:
         ordering = ["record", "-is_main_brand", "brand", "platform"]
+        indexes = [
+            # The admin dashboard's window: main-brand per-platform scores since a date
+            # (the query repeats the condition).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(is_main_brand=True) & ~Q(platform=""),
+                name="brandscore_main_recent_idx",
+            ),
+        ]
         constraints = [
             # One row per run x brand x platform; also serves "scores of a run".
             models.UniqueConstraint(

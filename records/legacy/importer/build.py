@@ -52,6 +52,12 @@ class Cell:
     run_index: int
 
 
+def already_imported(legacy_key: str) -> bool:
+    """Whether a run with this legacy key exists; ``exclude`` repeats the condition of
+    record_unique_legacy_key, so the lookup uses that index (a scan otherwise)."""
+    return TestRecord.objects.filter(legacy_key=legacy_key).exclude(legacy_key="").exists()
+
+
 def import_row(ctx: ImportContext, row_id: int) -> ImportedRun:
     """Import one test_records row or raise SkipRow."""
     row = read_row(ctx.connection, row_id)
@@ -62,7 +68,7 @@ def import_row(ctx: ImportContext, row_id: int) -> ImportedRun:
     legacy_key = legacy_key_of(row, brand, raw_items)
     kept = summary.get("execution_id") if ctx.g2 else None  # G1 never stored one
     execution_id = execution_id_of(kept, legacy_key=legacy_key, report=ctx.report, row_id=row_id)
-    if TestRecord.objects.filter(legacy_key=legacy_key).exists():
+    if already_imported(legacy_key):
         raise SkipRow("already_imported", "")
     if TestRecord.objects.filter(execution_id=execution_id).exists():
         raise SkipRow("already_imported", f"execution {execution_id} exists (from another source)")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0008_monitors"),
+        ("records", "0010_hot_query_indexes"),
     ]
 
     operations = [

@@ -1,40 +1,45 @@
-"""Staff views of executions and their answers."""
+"""Staff views of executions and their answers: list, detail, actions."""
 
 import csv
-import json
+import re
 import uuid
 
 from django.contrib import admin, messages
-from django.db.models import Avg, Count, TextField
-from django.db.models.functions import Cast, TruncDate
+from django.core.paginator import Paginator
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.http import HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from records import services
+from records import costs, services
+from records.admin.dashboard import dashboard_view
+from records.admin.display import pretty_json, spend_text, status_bar
 from records.models import Answer, AnswerStatus, BrandScore, TestRecord
 from records.platforms import KNOWN_PLATFORMS
 from records.reports import discovered_entities
 
-DASHBOARD_DAYS = 30
+# A search term that is a (short) execution id: the 8 characters the list shows, or more.
+HEX_PREFIX = re.compile(r"[0-9a-f]{4,32}")
+# The changelist counts at most this many matching rows (one bounded index scan), never the table.
+COUNT_CAP = 10_000
 
 
-def bars(rows, warn: frozenset | set = frozenset()) -> list[dict]:
-    """(label, count) rows as bar-chart rows scaled to the largest count."""
-    rows = list(rows)
-    top = max((n for _, n in rows), default=0) or 1
-    return [
-        {
-            "label": str(label),
-            "count": n,
-            "width": max(1, round(100 * n / top)),
-            "warn": label in warn,
-        }
-        for label, n in rows
-    ]
+class CappedCountPaginator(Paginator):
+    """The changelist's paginator without an exact COUNT over a growing table: it counts at
+    most COUNT_CAP + 1 matching rows (``SELECT COUNT(*) FROM (… LIMIT n)``), so a filter that
+    matches a million rows costs what one that matches ten thousand does. Past the cap the
+    page links stop at COUNT_CAP / per_page and the result count reads COUNT_CAP + 1."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 class PlatformFilter(admin.SimpleListFilter):
@@ -163,6 +168,7 @@ class TestRecordAdmin(admin.ModelAdmin):
     search_fields = ("=execution_id", "=brand_name")
     list_select_related = ("owner",)
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     date_hierarchy = None
     actions = ("cancel_executions", "retry_executions", "reanalyse_executions", "export_csv")
@@ -175,6 +181,8 @@ class TestRecordAdmin(admin.ModelAdmin):
                     "execution_id",
                     "owner",
                     "source",
+                    "monitor",
+                    "scheduled_for",
                     "brand_name",
                     "competitor_brands",
                     "questions",
@@ -204,7 +212,7 @@ class TestRecordAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Summary"), {"fields": ("overall_score", "summary_json")}),
+        (_("Summary"), {"fields": ("overall_score", "estimated_cost", "summary_json")}),
         (_("Who the answers recommend instead"), {"fields": ("discovered_entities_table",)}),
     )
 
@@ -219,64 +227,40 @@ class TestRecordAdmin(admin.ModelAdmin):
         ]
 
     def dashboard_view(self, request):
-        """Charts over the last DASHBOARD_DAYS days, read from stored values."""
-        since = timezone.now() - timezone.timedelta(days=DASHBOARD_DAYS)
-        recent = TestRecord.objects.filter(created_at__gte=since)
-        by_status = bars(
-            recent.values_list("status").annotate(n=Count("id")).order_by("-n"),
-            warn={"failed", "cancelled"},
-        )
-        per_day = bars(
-            recent.annotate(day=TruncDate("created_at"))
-            .values_list("day")
-            .annotate(n=Count("id"))
-            .order_by("-day")[:14]
-        )
-        by_error = bars(
-            recent.exclude(error_type="")
-            .values_list("error_type")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-        )
-        platform_means = (
-            BrandScore.objects.filter(record__created_at__gte=since, is_main_brand=True)
-            .exclude(platform="")
-            .values_list("platform")
-            .annotate(mean=Avg("visibility_score"))
-            .order_by("-mean")
-        )
-        by_platform = [
-            {"label": p, "value": f"{m:.1f}", "width": max(1, round(m))}
-            for p, m in platform_means
-            if m is not None
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Brand tests dashboard",
-            "days": DASHBOARD_DAYS,
-            "by_status": by_status,
-            "per_day": per_day,
-            "by_platform": by_platform,
-            "by_error": by_error,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/records/testrecord/dashboard.html", context)
+        return dashboard_view(request, admin_site=self.admin_site, opts=self.model._meta)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in TestRecord._meta.fields] + [
+            "estimated_cost",
             "summary_json",
             "discovered_entities_table",
         ]
 
+    @admin.display(description=_("estimated cost"))
+    def estimated_cost(self, record):
+        """Stored token counts times the example prices in settings (records.costs)."""
+        spend = costs.execution_spend(record)
+        rows = ", ".join(
+            f"{row['platform']}: {row['calls']} calls, {row['prompt_tokens']} + "
+            f"{row['completion_tokens']} tokens"
+            for row in spend["by_platform"]
+        )
+        return f"{spend_text(spend)} ({rows})" if rows else "— (no answers yet)"
+
     def get_search_results(self, request, queryset, search_term):
-        # Exact, indexed lookups only: a full execution id, else an exact brand name.
+        # Indexed lookups only: an exact brand name, or an execution id or its first characters
+        # (the short id the list shows) as a range scan of the unique execution_id index.
         term = search_term.strip()
         if not term:
             return queryset, False
-        try:
-            return queryset.filter(execution_id=uuid.UUID(term)), False
-        except ValueError:
-            return queryset.filter(brand_name=term), False
+        match = Q(brand_name=term)
+        prefix = term.lower().replace("-", "")
+        if HEX_PREFIX.fullmatch(prefix):
+            match |= Q(
+                execution_id__gte=uuid.UUID(prefix.ljust(32, "0")),
+                execution_id__lte=uuid.UUID(prefix.ljust(32, "f")),
+            )
+        return queryset.filter(match), False
 
     def has_add_permission(self, request):
         return False
@@ -290,12 +274,7 @@ class TestRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("progress"), ordering="progress")
     def progress_bar(self, record):
-        return format_html(
-            '<progress value="{}" max="100" title="{}%"></progress> {}%',
-            record.progress,
-            record.progress,
-            record.progress,
-        )
+        return status_bar(record)
 
     @admin.display(description=_("platforms"))
     def platform_list(self, record):
@@ -312,9 +291,7 @@ class TestRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("results summary"))
     def summary_json(self, record):
-        return format_html(
-            "<pre>{}</pre>", json.dumps(record.results_summary, ensure_ascii=False, indent=2)
-        )
+        return pretty_json(record.results_summary)
 
     @admin.display(description=_("untracked entities"))
     def discovered_entities_table(self, record):
