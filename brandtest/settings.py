@@ -194,22 +194,28 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Authorization: Bearer <access token> from /api/login or /api/refresh-token. First, so
         # a bad token is answered 401 with WWW-Authenticate: Bearer (v1 only; see legacy/auth).
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "records.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "records.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
+    # JSON nested at most records.parsers.MAX_JSON_DEPTH deep (deeper: 400, not a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "records.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "records.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    # Both count only brand-test starts (v1 create, legacy start); polls are never throttled.
+    # Counts brand-test starts only (v1 create and retry, legacy start), per caller and per
+    # address, in the database (exact across processes); polls are never throttled.
     "DEFAULT_THROTTLE_CLASSES": [
-        "records.throttles.StartCallerThrottle",
-        "records.throttles.StartIPThrottle",
+        "records.throttles.StartThrottle",
     ],
     # "<n>/<second|minute|hour|day>"; an empty variable turns that throttle off.
     "DEFAULT_THROTTLE_RATES": {

@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from records.services import InvalidTransition
+from records.services import IdempotencyConflict, InvalidTransition
 
 
 def _flatten(detail) -> dict[str, list[str]] | list[str]:
@@ -44,6 +44,15 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, InvalidTransition):
         return Response({"error": str(exc), "code": "conflict"}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, IdempotencyConflict):
+        return Response(
+            {
+                "error": str(exc),
+                "code": "idempotency_conflict",
+                "fields": {"Idempotency-Key": [str(exc)]},
+            },
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("No execution with that id is visible to you.")
 

@@ -25,6 +25,7 @@ from records.api.serializers import (
 from records.models import TERMINAL_STATUSES, ResultDocument, TestRecord
 from records.platforms import platform_infos
 from records.reports import build_report
+from records.throttles import client_address
 
 
 def parse_execution_id(value: str) -> uuid.UUID:
@@ -83,6 +84,7 @@ class ExecutionViewSet(
             data=data,
             device_id=request.headers.get("X-Device-ID", ""),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
+            client_ip=client_address(request),
         ).record
         body = ExecutionSerializer(record).data
         return Response(
@@ -149,7 +151,13 @@ class ExecutionViewSet(
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, execution_id=None):
-        attempt = services.retry_execution(record=self.get_object())
+        attempt = services.retry_execution(
+            record=self.get_object(),
+            owner=request.user,
+            device_id=request.headers.get("X-Device-ID", ""),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            client_ip=client_address(request),
+        )
         body = ExecutionSerializer(attempt).data
         return Response(
             body,

@@ -10,17 +10,17 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from records.authentication import BearerAuthentication
 from records.legacy.accounts import ensure_wechat_user
 from records.legacy.wechat import WeChatIdentity
 from records.models import WeChatAccount
 
 
-class LenientJWTAuthentication(JWTAuthentication):
+class LenientJWTAuthentication(BearerAuthentication):
     """Bearer authentication that treats an invalid, expired or orphaned token as anonymous."""
 
     def authenticate(self, request):
@@ -66,7 +66,10 @@ def rotate_tokens(raw_refresh: str) -> dict[str, str]:
 
 def token_user(raw_access: str):
     """The active user an access token names, or None if it is not a valid access token."""
-    authentication = JWTAuthentication()
+    if not raw_access.isascii():
+        # A JWT is ASCII; PyJWT would fail encoding a lone surrogate (a 500).
+        return None
+    authentication = BearerAuthentication()
     try:
         return authentication.get_user(authentication.get_validated_token(raw_access))
     except AuthenticationFailed:
