@@ -3,6 +3,7 @@ case-insensitively (RFC 9110 11.1: ``bearer``, ``BEARER`` and ``Bearer`` are one
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -29,3 +30,9 @@ class BearerAuthentication(JWTAuthentication):
                 "Given token not valid for any token type", code="token_not_valid"
             )
         return parts[1]
+
+
+class BearerScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme of ``BearerAuthentication`` (simplejwt's)."""
+
+    target_class = BearerAuthentication

@@ -4,6 +4,7 @@ The DRF exception handler of every interface (REST_FRAMEWORK["EXCEPTION_HANDLER"
 adapters map its shape to theirs (records/legacy/errors.py).
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -36,9 +37,17 @@ def _message(fields) -> str:
     return fields[0] if fields else "Invalid request."
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this server accepts."
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
     """Turn service and DRF errors into the API's error shape; never a 500 for bad input."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
