@@ -5,9 +5,9 @@ import json
 import uuid
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.db.models import Avg, Count, TextField
 from django.db.models.functions import Cast, TruncDate
-from django.contrib.admin.views.main import ERROR_FLAG
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path

@@ -45,7 +45,9 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
         num, period = rate.split("/")
         return int(num), _PERIODS[period.strip()[0]]
     except (ValueError, KeyError, IndexError):
-        raise ImproperlyConfigured(f"Bad throttle rate {rate!r}; use <n>/<second|minute|hour|day>")
+        raise ImproperlyConfigured(
+            f"Bad throttle rate {rate!r}; use <n>/<second|minute|hour|day>"
+        ) from None
 
 
 def rate_for(scope: str) -> tuple[int, int] | None:

@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from records.models import TERMINAL_STATUSES, Answer, TestRecord
 from records.platforms import KNOWN_PLATFORMS
-from records.services import MAX_COMPETITORS, MAX_QUESTIONS
 from records.renderers import ANSWER_FIELDS, answer_body
+from records.services import MAX_COMPETITORS, MAX_QUESTIONS
 
 
 class ExecutionCreateSerializer(serializers.Serializer):
@@ -196,7 +196,10 @@ class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="What is wrong, for a person.")
     code = serializers.CharField(help_text="invalid, not_found, conflict, throttled, ...")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.JSONField(),
         required=False,
-        help_text="Per request field (or header), what is wrong with it.",
+        help_text=(
+            "Per request field (or header), what is wrong with it: a list of messages, or for "
+            'a list field its items\' messages by index ({"0": ["…"]}).'
+        ),
     )
