@@ -20,7 +20,7 @@ for p in $${PYTHON:-} python3.13 python3.12 python3 \
 done; echo "No Python >= 3.12 found; install one or set PYTHON=/path/to/python3.12" >&2; exit 1
 endef
 
-.PHONY: run serve test lint bench bench-smoke clean
+.PHONY: run serve test lint bench bench-monitors bench-smoke clean
 
 $(BIN)/python:
 	@py=$$($(find_python)) && echo "Using $$py ($$($$py --version))" && $$py -m venv $(VENV)
@@ -68,6 +68,11 @@ serve: $(VENV)/.installed-run
 ROWS ?= 1000000
 bench: $(VENV)/.installed-run
 	$(BIN)/python -m bench.run --rows $(ROWS) $(if $(LEVELS),--levels $(LEVELS))
+	$(BIN)/python -m bench.scheduler
+
+# One scheduler tick with 10,000 monitors of which 100 are due (fresh bench_monitors database).
+bench-monitors: $(VENV)/.installed-run
+	$(BIN)/python -m bench.scheduler
 
 # CI's smoke test of the benchmark code on a small dataset: no timing assertions.
 bench-smoke: $(VENV)/.installed-run

@@ -1,7 +1,8 @@
 """Bench settings: the project's settings with the bench URLconf and a separate database.
 
 The bench database is ``bench/data/bench_<rows>.sqlite3`` (gitignored) or, when DATABASE_URL
-points at PostgreSQL, the database ``brandtest_bench_<rows>`` on the same server.
+points at PostgreSQL, the database ``brandtest_bench_<rows>`` on the same server; BENCH_DB_NAME
+replaces ``bench_<rows>`` (``bench.scheduler`` uses ``bench_monitors``).
 Variants of the connection settings are chosen with BENCH_DB_MODE (see ``bench.run``).
 """
 
@@ -15,11 +16,12 @@ DEBUG = False
 BENCH_ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 BENCH_DIR = BASE_DIR / "bench" / "data"
 
+_name = os.environ.get("BENCH_DB_NAME") or f"bench_{BENCH_ROWS}"
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["NAME"] = str(BENCH_DIR / f"bench_{BENCH_ROWS}.sqlite3")
+    _db["NAME"] = str(BENCH_DIR / f"{_name}.sqlite3")
 else:
-    _db["NAME"] = f"brandtest_bench_{BENCH_ROWS}"
+    _db["NAME"] = f"brandtest_{_name}"
 
 # Connection-handling variants measured side by side (production uses the default).
 _mode = os.environ.get("BENCH_DB_MODE", "default")

@@ -4,6 +4,7 @@ Development defaults are safe and need nothing installed (SQLite, the offline de
 database task backend). Production sets DJANGO_SECRET_KEY, DATABASE_URL and DJANGO_ALLOWED_HOSTS.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -341,8 +342,40 @@ BRANDTEST_RETRY_BASE_DELAY = env_float("BRANDTEST_RETRY_BASE_DELAY", 0.5)
 BRANDTEST_RETRY_MAX_DELAY = env_float("BRANDTEST_RETRY_MAX_DELAY", 20.0)
 # A running execution whose heartbeat is older than this is considered lost (reap_stale).
 BRANDTEST_STALE_AFTER = env_int("BRANDTEST_STALE_AFTER", 300)
+# On SIGTERM a worker starts no new call and waits this long for the calls in flight, stores
+# what returned and hands the run back to the queue (docs/operations.md).
+BRANDTEST_SHUTDOWN_GRACE = env_float("BRANDTEST_SHUTDOWN_GRACE", 20.0)
+# A run whose worker vanished is resumed (only its missing calls asked) this many times; the
+# next loss fails it as worker_lost.
+BRANDTEST_MAX_RESUMES = env_int("BRANDTEST_MAX_RESUMES", 3)
 # Suggested client poll interval while a run is active (Retry-After / next_poll_ms).
 BRANDTEST_POLL_INTERVAL_MS = env_int("BRANDTEST_POLL_INTERVAL_MS", 1000)
+# How often every worker ticks the monitor scheduler, in seconds (manage.py worker).
+BRANDTEST_SCHEDULER_INTERVAL = env_int("BRANDTEST_SCHEDULER_INTERVAL", 15)
+# Due monitors one scheduler tick claims at most; the rest wait for the next tick.
+BRANDTEST_SCHEDULER_BATCH = env_int("BRANDTEST_SCHEDULER_BATCH", 200)
+# Prices per platform for the ESTIMATED spend of runs and monitors: per 1M input (prompt) and
+# output (completion) tokens. These are EXAMPLES, not the platforms' real prices: set your own
+# (JSON in BRANDTEST_PLATFORM_PRICES, same shape). The demo platform costs nothing.
+_EXAMPLE_PLATFORM_PRICES = {
+    "deepseek": {"input_per_1m": 2.0, "output_per_1m": 8.0, "currency": "CNY"},
+    "doubao": {"input_per_1m": 0.8, "output_per_1m": 2.0, "currency": "CNY"},
+    "qwen": {"input_per_1m": 0.8, "output_per_1m": 2.0, "currency": "CNY"},
+    "kimi": {"input_per_1m": 4.0, "output_per_1m": 16.0, "currency": "CNY"},
+    "zhipu": {"input_per_1m": 5.0, "output_per_1m": 5.0, "currency": "CNY"},
+    "wenxin": {"input_per_1m": 4.0, "output_per_1m": 16.0, "currency": "CNY"},
+    "chatgpt": {"input_per_1m": 2.5, "output_per_1m": 10.0, "currency": "USD"},
+    "gemini": {"input_per_1m": 1.25, "output_per_1m": 10.0, "currency": "USD"},
+    "demo": {"input_per_1m": 0.0, "output_per_1m": 0.0, "currency": "CNY"},
+}
+try:
+    BRANDTEST_PLATFORM_PRICES = (
+        json.loads(os.environ["BRANDTEST_PLATFORM_PRICES"])
+        if os.environ.get("BRANDTEST_PLATFORM_PRICES")
+        else _EXAMPLE_PLATFORM_PRICES
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"BRANDTEST_PLATFORM_PRICES is not JSON: {exc}") from exc
 # Every real platform's key, base URL, model and timeout (<PLATFORM>_API_KEY, _BASE_URL, _MODEL,
 # _TIMEOUT), read from the environment once, here; records.platforms serves them.
 try:

@@ -12,12 +12,13 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from records import services
-from records.models import Answer, BrandScore, TestRecord
+from records.models import Answer, AnswerStatus, BrandScore, TestRecord
 from records.platforms import KNOWN_PLATFORMS
+from records.reports import discovered_entities
 
 DASHBOARD_DAYS = 30
 
@@ -84,6 +85,7 @@ class AnswerInline(admin.TabularInline):
         "latency_ms",
         "error_type",
         "mentions",
+        "entities",
         "short_text",
     )
     readonly_fields = fields
@@ -102,6 +104,22 @@ class AnswerInline(admin.TabularInline):
             )
             or "—"
         )
+
+    @admin.display(description=_("entities: recommended #rank, sources"))
+    def entities(self, answer):
+        found = (answer.analysis or {}).get("entities") or []
+        recommended = [
+            f"{e['name']}"
+            + (f" #{e['rank']}" if e["rank"] is not None else "")
+            + (" ✓" if e["tracked"] else "")
+            for e in found
+            if e["role"] == "recommended"
+        ]
+        sources = [e["name"] for e in found if e["role"] == "source"]
+        text = "; ".join(recommended) + (
+            f" | {_('sources')}: {', '.join(sources)}" if sources else ""
+        )
+        return text or "—"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -200,6 +218,7 @@ class TestRecordAdmin(admin.ModelAdmin):
             },
         ),
         (_("Summary"), {"fields": ("overall_score", "summary_json")}),
+        (_("Who the answers recommend instead"), {"fields": ("discovered_entities_table",)}),
     )
 
     def get_queryset(self, request):
@@ -264,7 +283,10 @@ class TestRecordAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/records/testrecord/dashboard.html", context)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in TestRecord._meta.fields] + ["summary_json"]
+        return [f.name for f in TestRecord._meta.fields] + [
+            "summary_json",
+            "discovered_entities_table",
+        ]
 
     def get_search_results(self, request, queryset, search_term):
         # Exact, indexed lookups only: a full execution id, else an exact brand name.
@@ -312,6 +334,39 @@ class TestRecordAdmin(admin.ModelAdmin):
     def summary_json(self, record):
         return format_html(
             "<pre>{}</pre>", json.dumps(record.results_summary, ensure_ascii=False, indent=2)
+        )
+
+    @admin.display(description=_("untracked entities"))
+    def discovered_entities_table(self, record):
+        answers = record.answers.filter(status=AnswerStatus.SUCCESS).only(
+            "platform", "status", "text", "analysis"
+        )
+        rows = discovered_entities(answers)
+        if not rows:
+            return "—"
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row["name"],
+                    row["answers"],
+                    ", ".join(row["platforms"]),
+                    "—" if row["mean_rank"] is None else row["mean_rank"],
+                    row["mentions"],
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            _("entity"),
+            _("answers recommending"),
+            _("platforms"),
+            _("mean rank"),
+            _("answers naming"),
+            body,
         )
 
     def apply_service(self, request, queryset, service, done_message: str, skipped_message: str):

@@ -42,6 +42,25 @@ from records.reports import Analyser, build_results
 
 logger = logging.getLogger(__name__)
 
+# Set by the worker's SIGTERM handler (records.management.commands.worker): the run in progress
+# starts no new call, waits BRANDTEST_SHUTDOWN_GRACE for the calls in flight and is handed back.
+# Process-wide on purpose: a signal is addressed to the process, not to one run.
+_shutdown = threading.Event()
+_abandon = threading.Event()
+
+
+def request_shutdown(*, force: bool = False) -> None:
+    """Ask the run in progress in this process (if any) to hand itself back; ``force`` stops
+    waiting for its calls in flight. Safe to call from a signal handler."""
+    _shutdown.set()
+    if force:
+        _abandon.set()
+
+
+def shutdown_requested() -> bool:
+    return _shutdown.is_set()
+
+
 # Progress while asking platforms spans 0..FETCH_PROGRESS_CEILING; analysis and 100 follow.
 FETCH_PROGRESS_CEILING = 95
 ANALYZING_PROGRESS = 96
@@ -206,16 +225,26 @@ def fail_execution(*, execution_id: str | UUID, error_type: str, error: str) -> 
     )
 
 
-def run_execution(*, execution_id: str | UUID) -> None:
+def run_execution(*, execution_id: str | UUID) -> bool:
     """Run a queued execution to its end: ask every pending call concurrently, store each answer
-    as it lands, then finish. Called by the task; safe to call twice (one claim wins)."""
+    as it lands, then finish. Called by the task; safe to call twice (one claim wins).
+
+    Returns True when the run was handed back to the queue (the worker is shutting down): the
+    caller enqueues it again, and the next worker asks only the calls still without an answer.
+    """
+    if _shutdown.is_set():
+        return True  # taken by a worker that is stopping: leave it queued for the next one
     if not claim_execution(execution_id=execution_id):
         logger.info("execution %s is not queued; nothing to run", execution_id)
-        return
+        return False
     record = TestRecord.objects.get(execution_id=execution_id)
     try:
-        if run_pending_calls(record):
+        ended = run_pending_calls(record)
+        if ended == "handed_back":
+            return True
+        if ended == "asked":
             finish_execution(execution_id=execution_id)
+        return False
     except Exception:
         logger.exception("execution %s crashed", execution_id)
         fail_execution(
@@ -226,8 +255,11 @@ def run_execution(*, execution_id: str | UUID) -> None:
         raise
 
 
-def run_pending_calls(record: TestRecord) -> bool:
-    """Ask every call without an answer; True if the run is still active at the end.
+def run_pending_calls(record: TestRecord) -> str:
+    """Ask every call without an answer. Returns ``"asked"`` (all asked, the run is still
+    active), ``"inactive"`` (cancelled or reaped meanwhile) or ``"handed_back"`` (a shutdown was
+    requested: the calls in flight were awaited for up to BRANDTEST_SHUTDOWN_GRACE, what returned
+    is stored, and the run is queued again).
 
     Only this thread touches the database: the runner's threads make HTTP calls and hand each
     outcome back here. Between outcomes it checks (once a tick) that the run is still running,
@@ -259,21 +291,53 @@ def run_pending_calls(record: TestRecord) -> bool:
     analyser = Analyser(record)
     beat_every = max(1.0, min(10.0, settings.BRANDTEST_STALE_AFTER / 6))
     last_beat = time.monotonic()
+    grace_ends: float | None = None
     with contextlib.closing(runner.run(cells)) as outcomes:
         for outcome in outcomes:
+            if grace_ends is None and _shutdown.is_set():
+                grace_ends = time.monotonic() + settings.BRANDTEST_SHUTDOWN_GRACE
+                logger.warning(
+                    "execution %s: shutdown requested; starting no new call, waiting up to "
+                    "%s s for the calls in flight",
+                    record.execution_id,
+                    settings.BRANDTEST_SHUTDOWN_GRACE,
+                )
+                runner.stop()
+            if grace_ends is not None and (time.monotonic() >= grace_ends or _abandon.is_set()):
+                # Closing the generator abandons the calls still on the wire; their cells have
+                # no answer, so the next worker asks them.
+                logger.warning("execution %s: grace period over", record.execution_id)
+                break
             if outcome is None:
                 if not TestRecord.objects.filter(pk=record.pk, status=Status.RUNNING).exists():
                     logger.info("execution %s stopped being active", record.execution_id)
-                    return False
+                    return "inactive"
                 if time.monotonic() - last_beat >= beat_every:
                     heartbeat(execution_id=record.execution_id)
                     last_beat = time.monotonic()
                 continue
+            if grace_ends is not None and _cut_short(outcome):
+                continue  # woken from a retry wait by the shutdown: not an answer, ask it again
             if not store_outcome(record, calls[outcome.key], outcome, analyser):
                 logger.info("execution %s stopped being active", record.execution_id)
-                return False
+                return "inactive"
             last_beat = time.monotonic()
-    return True
+    if grace_ends is None:
+        return "asked"
+    if not TestRecord.objects.filter(pk=record.pk).release():
+        return "inactive"
+    logger.warning(
+        "execution %s handed back to the queue (%d of %d calls answered)",
+        record.execution_id,
+        len(calls) - len(pending_calls(record)),
+        len(calls),
+    )
+    return "handed_back"
+
+
+def _cut_short(outcome: Outcome) -> bool:
+    """An outcome the runner made up because it was stopped, not one a platform gave."""
+    return outcome.error is not None and outcome.error.error_type == "cancelled"
 
 
 def store_outcome(
@@ -294,25 +358,45 @@ def store_outcome(
     )
 
 
-def reap_stale_executions(*, older_than_seconds: int) -> list[str]:
-    """Mark running executions whose heartbeat is older than the threshold failed (worker_lost).
+def reap_stale_executions(*, older_than_seconds: int, max_resumes: int) -> dict[str, list[str]]:
+    """Hand back running executions whose heartbeat is older than the threshold (their worker
+    vanished: SIGKILL, machine loss), or fail them as worker_lost once resumed ``max_resumes``
+    times. Also lists runs handed back earlier that no worker took since (their task may have
+    been lost), touching them so that happens once per threshold.
 
-    Their stored answers are kept; a retry re-runs only the calls without a successful answer.
+    Returns ``{"resumed": [...], "failed": [...]}`` (execution ids); the caller enqueues the
+    resumed ones. Stored answers are always kept, and a resumed run asks only the cells without
+    an answer, so no paid call is made twice for a cell that has one.
     """
-    reaped = []
-    for record in TestRecord.objects.stale(older_than_seconds=older_than_seconds).only(
-        "pk", "execution_id", "completed_tasks", "total_tasks"
-    ):
+    swept: dict[str, list[str]] = {"resumed": [], "failed": []}
+    stale = TestRecord.objects.stale(older_than_seconds=older_than_seconds)
+    for record in stale.only("pk", "execution_id", "completed_tasks", "total_tasks", "resumed"):
+        # Each transition is conditional on the heartbeat still being stale, so a worker that
+        # just woke up wins.
+        still_stale = TestRecord.objects.stale(older_than_seconds=older_than_seconds)
+        if record.resumed < max_resumes:
+            if still_stale.filter(pk=record.pk).release():
+                logger.warning("execution %s lost its worker; resuming it", record.execution_id)
+                swept["resumed"].append(str(record.execution_id))
+            continue
         error = (
             f"The worker running this execution stopped (no heartbeat for over "
-            f"{older_than_seconds} s). {record.completed_tasks} of {record.total_tasks} answers "
-            "are kept; retry it to ask only the missing ones."
+            f"{older_than_seconds} s), after {record.resumed} resume(s). "
+            f"{record.completed_tasks} of {record.total_tasks} answers are kept; retry it to ask "
+            "only the missing ones."
         )
-        # Conditional on the heartbeat still being stale, so a worker that just woke up wins.
-        still_stale = TestRecord.objects.stale(older_than_seconds=older_than_seconds)
         if still_stale.filter(pk=record.pk).end(
             status=Status.FAILED, error_type="worker_lost", error=error
         ):
             logger.warning("reaped execution %s (worker lost)", record.execution_id)
-            reaped.append(str(record.execution_id))
-    return reaped
+            swept["failed"].append(str(record.execution_id))
+    orphaned = TestRecord.objects.orphaned(older_than_seconds=older_than_seconds)
+    for execution_id in orphaned.values_list("execution_id", flat=True):
+        # Not a state change (no version bump): only when it was last handed out.
+        if (
+            TestRecord.objects.orphaned(older_than_seconds=older_than_seconds)
+            .filter(execution_id=execution_id)
+            .update(heartbeat_at=timezone.now())
+        ):
+            swept["resumed"].append(str(execution_id))
+    return swept

@@ -32,6 +32,7 @@ STATUS_COLUMNS = (
     "started_at",
     "finished_at",
     "updated_at",
+    "resumed",
 )
 # orjson writes datetimes as DRF does: ISO 8601, UTC as "Z" (raw SQLite rows are naive UTC).
 JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
@@ -54,7 +55,7 @@ def status_body(execution_id: uuid.UUID, row: Sequence[Any], *, terminal: bool) 
     """The v1 status poll body from a ``STATUS_COLUMNS`` row; datetimes stay objects for
     ``encode`` (building iso strings here would cost the hot path ~7 µs a poll)."""
     (status, stage, progress, total, completed, failed, error, error_type) = row[:8]
-    created_at, started_at, finished_at, updated_at = row[8:12]
+    created_at, started_at, finished_at, updated_at, resumed = row[8:13]
     return {
         "execution_id": str(execution_id),
         "status": status,
@@ -71,6 +72,7 @@ def status_body(execution_id: uuid.UUID, row: Sequence[Any], *, terminal: bool) 
         "finished_at": finished_at,
         "updated_at": updated_at,
         "next_poll_ms": None if terminal else settings.BRANDTEST_POLL_INTERVAL_MS,
+        "resumed": resumed,
     }
 
 

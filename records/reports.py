@@ -24,6 +24,7 @@ from records.analysis import (
     context_words_from_questions,
     score_execution,
 )
+from records.analysis.entities import aggregate_entities
 from records.analysis.legacy import legacy_brand_scores, legacy_competitive_analysis
 from records.models import (
     Answer,
@@ -37,6 +38,7 @@ from records.renderers import answer_body
 
 REPORT_SCHEMA_VERSION = "2"
 TOP_DOMAINS = 20
+TOP_ENTITIES = 50
 
 
 class Analyser:
@@ -222,6 +224,15 @@ def top_cited_domains(answers: list[Answer]) -> list[dict[str, Any]]:
     ]
 
 
+def discovered_entities(answers: Iterable[Answer]) -> list[dict[str, Any]]:
+    """Untracked entities the answers recommend, most recommending answers first (metrics §5b).
+
+    Tracked brands are scored in ``scores``; these are the names the user did not type in.
+    """
+    rows = aggregate_entities((a.platform, a.analysis) for a in answers if _valid(a))
+    return [row for row in rows if not row["tracked"]][:TOP_ENTITIES]
+
+
 def legacy_sections(
     record: TestRecord, answers: list[Answer], summary: dict[str, Any]
 ) -> dict[str, Any]:
@@ -297,6 +308,7 @@ def build_report(
         "question_breakdown": question_breakdown(record, answers),
         "competitor_comparison": competitor_comparison(record, scores),
         "top_cited_domains": top_cited_domains(answers),
+        "discovered_entities": discovered_entities(answers),
         "items": [answer_body(a, main_brand=record.brand_name) for a in answers],
     }
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,15 @@ from django.utils import timezone
 
 from records.engine.plan import expand_questions
 from records.execution import FETCH_PROGRESS_CEILING
-from records.models import ACTIVE_STATUSES, Answer, AnswerStatus, Source, Status, TestRecord
+from records.models import (
+    ACTIVE_STATUSES,
+    Answer,
+    AnswerStatus,
+    Monitor,
+    Source,
+    Status,
+    TestRecord,
+)
 from records.platforms import available_platforms, canonical_platform
 from records.reports import Analyser, build_results
 from records.tasks import run_brand_test
@@ -143,23 +152,7 @@ def clean_execution_input(
                 f"Each question must be 2-500 characters; {q[:20]!r} has {len(q)}."
             )
 
-    cleaned_platforms: list[str] = []
-    if not platforms:
-        errors.setdefault("platforms", []).append("At least one platform is required.")
-    available = available_platforms()
-    for name in platforms or []:
-        platform = canonical_platform(name)
-        if platform is None:
-            errors.setdefault("platforms", []).append(f"Unknown platform {name!r}.")
-        elif platform not in available:
-            errors.setdefault("platforms", []).append(
-                f"Platform {platform!r} is not configured on this server "
-                f"(set {platform.upper()}_API_KEY)."
-                if platform != "demo"
-                else "The demo platform is disabled on this server."
-            )
-        elif platform not in cleaned_platforms:
-            cleaned_platforms.append(platform)
+    cleaned_platforms = clean_platforms(platforms, errors)
 
     if repeats is None:
         repeats = settings.BRANDTEST_DEFAULT_REPEATS
@@ -171,6 +164,28 @@ def clean_execution_input(
     if errors:
         raise ValidationError(errors)
     return ExecutionInput(brand, cleaned_competitors, cleaned_questions, cleaned_platforms, repeats)
+
+
+def clean_platforms(platforms: list[str], errors: dict[str, list[str]]) -> list[str]:
+    """Canonical, configured, de-duplicated platform ids; problems go to ``errors["platforms"]``."""
+    cleaned: list[str] = []
+    if not platforms:
+        errors.setdefault("platforms", []).append("At least one platform is required.")
+    available = available_platforms()
+    for name in platforms or []:
+        platform = canonical_platform(name) if isinstance(name, str) else None
+        if platform is None:
+            errors.setdefault("platforms", []).append(f"Unknown platform {name!r}.")
+        elif platform not in available:
+            errors.setdefault("platforms", []).append(
+                f"Platform {platform!r} is not configured on this server "
+                f"(set {platform.upper()}_API_KEY)."
+                if platform != "demo"
+                else "The demo platform is disabled on this server."
+            )
+        elif platform not in cleaned:
+            cleaned.append(platform)
+    return cleaned
 
 
 def caller_key_for(owner, device_id: str = "") -> str:
@@ -235,6 +250,9 @@ def start_execution(
     idempotency_key: str = "",
     client_ip: str = "",
     enqueue: bool = True,
+    monitor: Monitor | None = None,
+    scheduled_for: datetime | None = None,
+    prompt_ids: list[int] | None = None,
 ) -> StartResult:
     """Store a new execution as queued, then enqueue its task once the row is committed.
 
@@ -243,12 +261,17 @@ def start_execution(
     (the mini-program re-sends after a timeout), returns the execution the first request
     created instead of a second one. The same key with a different request is an
     ``IdempotencyConflict``.
+
+    A monitor's run passes ``monitor`` and the ``prompt_ids`` its questions came from; a
+    scheduled one also ``scheduled_for``, its period, which the unique constraint on
+    (monitor, scheduled_for) makes idempotent instead (a second start raises IntegrityError), so
+    the re-send window does not apply: an every-minute schedule asks the same input each minute.
     """
     owner = owner if owner is not None and owner.is_authenticated else None
     idempotency_key = clean_idempotency_key(idempotency_key)
     caller_key = idempotency_caller(owner, device_id, client_ip, idempotency_key)
     request_fingerprint = fingerprint(data)
-    if caller_key:
+    if caller_key and scheduled_for is None:
         lock_caller(caller_key)
         mine = TestRecord.objects.filter(caller_key=caller_key)
         existing = _keyed(caller_key, idempotency_key, request_fingerprint)
@@ -270,6 +293,9 @@ def start_execution(
         caller_key=caller_key,
         idempotency_key=idempotency_key if caller_key else "",
         request_fingerprint=request_fingerprint,
+        monitor=monitor,
+        scheduled_for=scheduled_for,
+        prompt_ids=list(prompt_ids or []),
         **data.record_fields(),
         total_tasks=len(planned) * len(data.platforms) * data.repeats,
     )

@@ -32,9 +32,10 @@ _STARTING_ACTIONS = ("create", "retry")
 
 def starts_execution(view) -> bool:
     """The v1 create or retry, or a view that declares it starts a test."""
-    return getattr(view, "starts_execution", False) or getattr(view, "action", None) in (
-        _STARTING_ACTIONS
-    )
+    declared = getattr(view, "starts_execution", None)
+    if declared is not None:  # a view that says which of its actions start one (monitors)
+        return declared
+    return getattr(view, "action", None) in _STARTING_ACTIONS
 
 
 def parse_rate(rate: str | None) -> tuple[int, int] | None:

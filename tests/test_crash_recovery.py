@@ -1,4 +1,5 @@
-"""A worker killed mid-run: the reaper marks the run lost, answers survive, retry finishes it.
+"""A worker killed mid-run with no resumes left: the reaper marks the run lost, answers survive,
+retry finishes it.
 And the scale-out path: the same run through a real RQ worker process on Redis."""
 
 import os
@@ -38,6 +39,7 @@ def test_sigkilled_worker_is_reaped_and_retry_asks_only_missing_calls(tmp_path):
             env |= platform.environ(("deepseek",)) | {
                 "BRANDTEST_GLOBAL_CONCURRENCY": "1",
                 "BRANDTEST_STALE_AFTER": "3600",
+                "BRANDTEST_MAX_RESUMES": "0",  # fail at the first loss, as before resumes
             }
             server, base = start_server(env, tmp_path / "server.log")
             worker = None

@@ -44,7 +44,39 @@ def half_done_run() -> TestRecord:
     return record
 
 
-def test_reap_stale_marks_lost_runs_failed_and_keeps_answers(capsys):
+def test_reap_stale_resumes_lost_runs_keeping_their_answers(capsys):
+    record = half_done_run()
+    fresh = start(device_id="other").record
+    execution.claim_execution(execution_id=fresh.execution_id)
+
+    call_command("reap_stale", "--older-than", "300")
+
+    record.refresh_from_db()
+    # Handed back to the queue, still fetching; only the never-asked call is pending.
+    assert (record.status, record.stage, record.resumed) == ("queued", "ai_fetching", 1)
+    assert (record.completed_tasks, record.failed_tasks, record.answers.count()) == (1, 1, 2)
+    assert [c.key for c in execution.pending_calls(record)] == [(1, "良子健身", "demo", 0)]
+    assert TestRecord.objects.get(pk=fresh.pk).status == "running"
+    assert f"resumed {record.execution_id}" in capsys.readouterr().out
+    started_at = record.started_at
+    assert execution.claim_execution(execution_id=record.execution_id)
+    record.refresh_from_db()
+    assert record.started_at == started_at  # a resume keeps the first start
+
+
+def test_a_resumed_run_finishes_asking_only_its_missing_call(run_worker):
+    record = half_done_run()
+    call_command("reap_stale", "--older-than", "300")  # enqueues it again
+
+    run_worker()
+
+    record.refresh_from_db()
+    assert (record.status, record.resumed, record.answers.count()) == ("partial_completed", 1, 3)
+    assert record.answers.get(question_index=0).text == "1. 华夏良子"  # kept, not asked again
+
+
+def test_reap_stale_marks_runs_lost_too_often_failed_and_keeps_answers(capsys, settings):
+    settings.BRANDTEST_MAX_RESUMES = 0
     record = half_done_run()
     fresh = start(device_id="other").record
     execution.claim_execution(execution_id=fresh.execution_id)
@@ -67,7 +99,7 @@ def test_reap_stale_threshold_override_leaves_fresh_runs_alone():
 
 def test_retry_copies_successes_and_runs_only_the_missing_calls(run_worker):
     record = half_done_run()
-    execution.reap_stale_executions(older_than_seconds=300)
+    execution.reap_stale_executions(older_than_seconds=300, max_resumes=0)
     record.refresh_from_db()
 
     attempt = services.retry_execution(record=record)

@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 
 from records.analysis.brands import BrandSpec, brand_matcher
 from records.analysis.citations import extract_citations, url_spans
+from records.analysis.entities import extract_entities
 from records.analysis.normalize import normalize
 from records.analysis.ranking import list_rank, mention_orders, parse_lists
 from records.analysis.sentiment import analyse_sentiment, sentence_attitude
 
-ANALYZER_VERSION = "analyzer-1.0"
+ANALYZER_VERSION = "analyzer-1.1"
 
 
 def analyse_answer(
@@ -91,6 +92,14 @@ def analyse_answer(
         if citation.start is not None:
             citation.attitude = sentence_attitude(norm, citation.start)
 
+    entities = extract_entities(
+        text,
+        lists,
+        [(names[m.brand], m.start, m.end) for m in matches],
+        exclude=url_spans(text),
+        categories=context_words,
+    )
+
     return {
         "analyzer_version": ANALYZER_VERSION,
         "length": len(text),
@@ -98,4 +107,5 @@ def analyse_answer(
         "lists": [lst.as_dict() for lst in lists],
         "citations": [citation.as_dict() for citation in citations],
         "has_structured_sources": has_structured,
+        "entities": entities,
     }

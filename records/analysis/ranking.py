@@ -164,7 +164,8 @@ def _indent(line: str) -> int:
 class _Parser:
     """Line-by-line Markdown list parser; state lives here so parse_lists stays a function."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, min_items: int = 2) -> None:
+        self.min_items = min_items
         self.text = fold(text)
         self.lists: list[ParsedList] = []
         self.open: list[_OpenList] = []
@@ -196,7 +197,7 @@ class _Parser:
         return self.lists
 
     def _finish(self, items: list[ListItem], family: str, depth: int) -> None:
-        if len(items) < 2:
+        if len(items) < self.min_items:
             return
         for position, item in enumerate(items, start=1):
             item.position = position
@@ -362,9 +363,13 @@ class _Parser:
         self.pending_end = end
 
 
-def parse_lists(text: str) -> list[ParsedList]:
-    """All lists of >= 2 sibling items in ``text``, in order of their first item."""
-    return _Parser(text).parse()
+def parse_lists(text: str, *, min_items: int = 2) -> list[ParsedList]:
+    """All lists of >= ``min_items`` sibling items in ``text``, in order of their first item.
+
+    Ranks use lists of two or more; entity discovery also reads one-item lists (a lone bullet
+    under a category still names a place).
+    """
+    return _Parser(text, min_items).parse()
 
 
 def list_rank(mentions: Sequence[tuple[int, int]], lists: Sequence[ParsedList]) -> int | None:

@@ -50,6 +50,53 @@ _NEGATIVE_EN = (
     "don't recommend", "falls short", "fall short", "wears out", "wear out", "breaks down",
     "lacks", "lacking", "inconsistent", "outdated", "scam", "defects", "worse", "inferior",
 )  # fmt: skip
+# Aspects (what a cue is about), by the words that name them; the cue takes the nearest one
+# before it in its clause.
+ASPECTS: dict[str, tuple[str, ...]] = {
+    "service": ("服务", "态度", "接待", "前台", "流程", "护理", "售后", "service", "staff"),
+    "environment": ("环境", "装修", "氛围", "房间", "场馆", "空间", "位置", "交通", "地段"),
+    "hygiene": ("卫生", "消毒", "清洁", "hygiene"),
+    "price": ("价格", "收费", "价位", "人均", "费用", "定价", "price", "pricing"),
+    "value": ("性价比", "value"),
+    "skill": (
+        "手法", "技术", "技师", "医生", "师傅", "医师", "教练", "团队", "专家", "资历", "水平",
+        "经验", "培训", "专业度", "标准化", "老师", "实力", "staff",
+    ),
+    "effect": ("效果", "疗效", "result", "results"),
+    "quality": ("质量", "品质", "药材", "食材", "设备", "设施", "器械", "餐食", "课程", "quality"),
+    "wait": ("排队", "等位", "预约", "挂号", "专家号", "高峰期", "wait", "queue"),
+}  # fmt: skip
+_ASPECT_OF = {word: aspect for aspect, words in ASPECTS.items() for word in words}
+_ASPECT_WORDS = re.compile("|".join(sorted(map(re.escape, _ASPECT_OF), key=len, reverse=True)))
+# Logistics notes (a queue, booking ahead) are advice about a popular place more than criticism.
+_ASPECT_WEIGHT = {"wait": 0.5}
+# Descriptive phrases that praise or criticise without a classic sentiment word ("系统培训，标准化
+# 程度高", "回头客多"); a reader sees their polarity at once.
+# A recommending verb right before a brand ("日常放松选华夏良子") is praise of that brand.
+_RECOMMENDS_BRAND = re.compile(
+    r"(?:推荐|首选|优先选|建议选|可以选|就选|选|可以去|不妨试试|试试)\s*$"
+)
+_DESCRIPTIVE_POSITIVE = """
+系统培训 统一培训 专业培训 持证上岗 医保定点 可用医保 名医 专家坐诊 医师坐诊 回头客多 复购率高
+资历深 经验丰富 擅长 权威 完整 体系完整 娴熟 老师傅 流程规范 流程成熟 设施齐全 设备新 不重样
+国家级重点专科 重点专科 排名第一 排名靠前 全国有名 有名 名老中医 招牌 够用 不绑
+标杆 有保障 不用办卡 宽敞 优雅 安静 细致 耐心 热情 规范 地道 新鲜 丰富 透明 齐全 适中 合理
+交通便利 地段好 位置方便 靠近地铁 口碑稳定 口碑好 人气旺 百年老号 手法扎实 效果立竿见影
+""".split()
+_DESCRIPTIVE_NEGATIVE = """
+排队久 排队时间长 等位久 挂号难 专家号难挂 难约 推销私教 推销办卡 强制办卡 办卡推销 人多 拥挤
+偏小 狭小 老化 维护一般 不透明 乱收费 态度冷淡 敷衍 吵 脏 异味 收费高 价格高 价格较高 推课 推卡 慎重
+""".split()
+# "<aspect> (程度)? (很|较…)? <adjective>": polarity from the adjective, and for price and queues
+# from the aspect (价格低 is praise, 排队长 is not).
+_ASPECT_PHRASE = re.compile(
+    r"(?P<aspect>" + _ASPECT_WORDS.pattern + r")(?:程度|水平|度)?(?:都|也|很|非常|比较|相当|较|更|"
+    r"特别|十分|挺|超|极|偏|略)?(?P<neg>不太|不够|不|没那么|没有|没)?"
+    r"(?P<adj>高|好|强|足|棒|佳|优|多|低|差|贵|便宜|长|久|短|快|慢|少|难|乱|一般)(?![一-鿿])"
+)
+_GOOD_WHEN_LOW = {"price", "wait"}
+_ANNOUNCES = re.compile(r"缺点|不足|短板|槽点|drawbacks?|downsides?")
+
 # Cues that already carry their own negation; a preceding negator does not flip them again.
 _SELF_NEGATED = re.compile(r"^(?:不|没|无|毫不|not |wouldn't|would not|do not|don't)")
 _NEGATOR_ZH = re.compile(r"(?:不|没有|没|未|别|并非|绝非)(?:太|够|是很|是|怎么|算|那么|很|大|会)?$")
@@ -73,6 +120,8 @@ _PIVOT_POLARITY = {"不如": -1, "逊色于": -1, "逊于": -1, "优于": 1, "�
 def _lexicon_pattern() -> tuple[re.Pattern[str], dict[str, int]]:
     polarity = {word: 1 for word in (*_POSITIVE_ZH, *_POSITIVE_EN)}
     polarity |= {word: -1 for word in (*_NEGATIVE_ZH, *_NEGATIVE_EN)}
+    polarity |= {word: 1 for word in _DESCRIPTIVE_POSITIVE if word not in polarity}
+    polarity |= {word: -1 for word in _DESCRIPTIVE_NEGATIVE if word not in polarity}
     alternatives = []
     for word in sorted(polarity, key=len, reverse=True):
         body = re.escape(word)
@@ -98,6 +147,7 @@ class Cue:
     end: int
     polarity: int
     weight: float
+    aspect: str | None = None
 
 
 def split_sentences(norm: str) -> list[tuple[int, int]]:
@@ -126,11 +176,43 @@ def _weights(norm: str, start: int, end: int) -> list[tuple[int, float]]:
     return [(start, 1.0)]
 
 
+def _aspect_before(norm: str, start: int, clause_start: int) -> str | None:
+    """The aspect named closest before ``start`` in its clause (at most 8 characters back)."""
+    found = None
+    for m in _ASPECT_WORDS.finditer(norm, max(clause_start, start - 8), start):
+        found = _ASPECT_OF[m.group()]
+    return found
+
+
+def _aspect_phrases(norm: str, start: int, end: int) -> list[tuple[int, int, int, str]]:
+    """(start, end, polarity, aspect) of "<aspect> <adjective>" phrases such as 标准化程度高."""
+    found = []
+    for m in _ASPECT_PHRASE.finditer(norm, start, end):
+        aspect, adj = _ASPECT_OF[m.group("aspect")], m.group("adj")
+        low = adj in {"低", "便宜", "短", "快", "少"}
+        if adj in {"差", "乱", "一般", "难", "慢"}:
+            polarity = -1
+        elif aspect in _GOOD_WHEN_LOW:
+            polarity = 1 if low else -1
+        else:
+            polarity = -1 if low else 1
+        if m.group("neg"):
+            polarity = -polarity
+        found.append((m.start(), m.end(), polarity, aspect))
+    return found
+
+
 def find_cues(norm: str, start: int, end: int) -> list[Cue]:
-    """Lexicon cues in ``norm[start:end]`` with negation and contrast applied."""
+    """Lexicon and aspect-phrase cues in ``norm[start:end]`` with negation and contrast applied."""
     breakpoints = _weights(norm, start, end)
     cues = []
+    phrases = _aspect_phrases(norm, start, end)
+    for p_start, p_end, polarity, aspect in phrases:
+        weight = next(w for pos, w in reversed(breakpoints) if pos <= p_start)
+        cues.append(Cue(p_start, p_end, polarity, weight * _ASPECT_WEIGHT.get(aspect, 1), aspect))
     for m in _LEXICON.finditer(norm, start, end):
+        if any(ps <= m.start() < pe or m.start() <= ps < m.end() for ps, pe, _, _ in phrases):
+            continue
         word = m.group()
         polarity = _POLARITY.get(word, -1)
         cue_start = m.start()
@@ -143,8 +225,22 @@ def find_cues(norm: str, start: int, end: int) -> list[Cue]:
                 polarity = -polarity
                 cue_start = m.start() - (len(before) - negator.start())
         weight = next(w for pos, w in reversed(breakpoints) if pos <= m.start())
-        cues.append(Cue(cue_start, m.end(), polarity, weight))
-    return cues
+        clause_start = max(norm.rfind(",", start, m.start()), norm.rfind(":", start, m.start()))
+        aspect = _aspect_before(norm, m.start(), max(clause_start + 1, start))
+        if aspect is None:
+            aspect = next((_ASPECT_OF[w] for w in _ASPECT_OF if w in word), None)
+        weight *= _ASPECT_WEIGHT.get(aspect or "", 1)
+        cues.append(Cue(cue_start, m.end(), polarity, weight, aspect))
+    cues.sort(key=lambda cue: cue.start)
+    # "缺点是排队久": the label announces the cue after it and is not a second criticism.
+    return [
+        cue
+        for index, cue in enumerate(cues)
+        if not (
+            _ANNOUNCES.fullmatch(norm, cue.start, cue.end)
+            and any(other.start >= cue.end for other in cues[index + 1 :])
+        )
+    ]
 
 
 def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -211,6 +307,16 @@ def _attribute(
             scores[brand].extend((cue, cue.polarity) for cue in in_clause)
 
 
+def _aspect_labels(credited: Sequence[tuple[Cue, int]]) -> dict[str, str]:
+    """Label per aspect (service, price, skill …) from the credited cues that name one."""
+    totals: dict[str, list[float]] = {}
+    for cue, sign in credited:
+        if cue.aspect is not None:
+            side = totals.setdefault(cue.aspect, [0.0, 0.0])
+            side[0 if sign > 0 else 1] += cue.weight
+    return {aspect: label_for(p, n) for aspect, (p, n) in sorted(totals.items())}
+
+
 def analyse_sentiment(
     text: str,
     norm: str,
@@ -239,6 +345,11 @@ def analyse_sentiment(
             cues = find_cues(norm, *sentence)
             for brand in owners:
                 scores[brand].extend((cue, cue.polarity) for cue in cues)
+    for brand, spans in mentions.items():
+        for start, _ in spans:
+            verb = _RECOMMENDS_BRAND.search(norm, max(0, start - 5), start)
+            if verb and not _NEGATOR_ZH.search(norm, max(0, verb.start() - 3), verb.start()):
+                scores[brand].append((Cue(verb.start(), verb.end(), 1, 1.0), 1))
     result = {}
     for brand, credited in scores.items():
         positive = sum(cue.weight for cue, sign in credited if sign > 0)
@@ -254,6 +365,7 @@ def analyse_sentiment(
             "label": label,
             "score": LABEL_SCORES[label],
             "evidence": evidence,
+            "aspects": _aspect_labels(credited),
             "method": "lexicon",
         }
     return result

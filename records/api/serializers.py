@@ -155,6 +155,11 @@ class ExecutionStatusSerializer(serializers.Serializer):
     next_poll_ms = serializers.IntegerField(
         allow_null=True, help_text="When to poll again; null once the run has ended."
     )
+    resumed = serializers.IntegerField(
+        min_value=0,
+        help_text="How often the run was handed back to the queue (its worker shut down or was "
+        "lost) and resumed; answers already stored are kept.",
+    )
 
 
 # Rendered by records.renderers.answer_body, as the report's items are; the view passes the

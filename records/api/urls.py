@@ -4,10 +4,12 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from records.api.hot_views import execution_results, execution_status
+from records.api.monitors import MonitorViewSet
 from records.api.views import ExecutionViewSet, PlatformViewSet
 
 router = DefaultRouter()
 router.register("executions", ExecutionViewSet, basename="execution")
+router.register("monitors", MonitorViewSet, basename="monitor")
 router.register("platforms", PlatformViewSet, basename="platform")
 
 urlpatterns = [

@@ -102,6 +102,72 @@ def error_from_exception(
     return bad_response(platform, detail, retryable=False)
 
 
+# Error text as other clients wrote it (the legacy service: requests, the openai SDK), by type,
+# checked in this order; the quota and bad-key markers above come first.
+_TEXT_MARKERS = (
+    (
+        "auth_failed",
+        (
+            "401",
+            "unauthorized",
+            "authenticationerror",
+            "authentication fails",
+            "permissiondenied",
+            "incorrect api key",
+        ),
+    ),
+    ("rate_limited", ("429", "rate limit", "ratelimit", "too many requests", "rate_limit")),
+    ("timeout", ("timed out", "timeout", "408", "deadline exceeded", "超时")),
+    (
+        "network_error",
+        (
+            "connection",
+            "max retries exceeded",
+            "name or service not known",
+            "temporary failure in name resolution",
+            "remotedisconnected",
+            "bad gateway",
+            "service unavailable",
+            "502",
+            "503",
+            "504",
+        ),
+    ),
+    (
+        "bad_response",
+        (
+            "jsondecodeerror",
+            "expecting value",
+            "invalid json",
+            "keyerror",
+            "empty response",
+            "no choices",
+        ),
+    ),
+)
+
+
+def error_type_from_text(text: str) -> str | None:
+    """The taxonomy's error type that an error message written by another client names, e.g.
+    ``"HTTPSConnectionPool(...): Read timed out."`` -> ``timeout``; None when it names none."""
+    lowered = text.lower()
+    if _is_quota(lowered):
+        return "quota_exhausted"
+    if any(marker in lowered for marker in _BAD_KEY_MARKERS):
+        return "auth_failed"
+    for error_type, markers in _TEXT_MARKERS:
+        if any(_names(lowered, marker) for marker in markers):
+            return error_type
+    return None
+
+
+def _names(lowered: str, marker: str) -> bool:
+    """``marker`` in the text; a status code only as a whole number ("4010 tokens" is none)."""
+    if marker.isdigit():
+        return re.search(rf"(?<!\d){marker}(?!\d)", lowered) is not None
+    return marker in lowered
+
+
 def bad_response(platform: str, detail: str, *, retryable: bool = True) -> PlatformError:
     """A response we received but cannot use (see the module docstring for retryability)."""
     return PlatformError(

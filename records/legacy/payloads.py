@@ -60,6 +60,8 @@ def legacy_status(status: str, stage: str) -> str:
     """The legacy status string; a running run reads as its stage."""
     if status == Status.RUNNING:
         return "analyzing" if stage == Stage.ANALYZING else "ai_fetching"
+    if status == Status.QUEUED and stage == Stage.AI_FETCHING:
+        return "ai_fetching"  # handed back by a worker that stopped, waiting to be resumed
     return _LEGACY_STATUS[status]
 
 

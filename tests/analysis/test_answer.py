@@ -24,6 +24,7 @@ def test_result_has_the_documented_shape_and_is_json_serialisable():
         "lists",
         "citations",
         "has_structured_sources",
+        "entities",
     }
     assert set(result["brands"]["华夏良子"]) == {
         "mentioned",

@@ -127,3 +127,39 @@ def test_label_thresholds():
     assert label_for(2, 1) == "positive"
     assert label_for(1, 2) == "negative"
     assert label_for(1.5, 1) == "mixed"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("华夏良子：系统培训，标准化程度高。", "positive"),
+        ("华夏良子技师经过统一培训，服务流程规范，回头客多。", "positive"),
+        ("华夏良子价格低，排队时间短。", "positive"),
+        ("华夏良子价格高，服务态度差。", "negative"),
+        ("华夏良子环境不干净，技师水平不高。", "negative"),
+        ("华夏良子在北京有20家门店，营业到晚上十点。", "neutral"),
+    ],
+)
+def test_descriptive_phrases_without_classic_words(text, label):
+    assert sentiment(text, TUINA)["华夏良子"] == label
+
+
+def test_aspects_are_labelled_with_their_own_evidence():
+    result = analyse_answer("华夏良子手法娴熟，环境舒适，但是价格偏贵。", TUINA)["brands"]
+    assert result["华夏良子"]["sentiment"]["aspects"] == {
+        "environment": "positive",
+        "price": "negative",
+        "skill": "positive",
+    }
+
+
+def test_a_queue_is_a_note_not_a_verdict():
+    # "缺点是排队时间长" under praise: the label announces the con, and queues weigh half.
+    assert sentiment("华夏良子技术最权威，医生经验丰富，缺点是排队时间长。", TUINA) == {
+        "华夏良子": "positive"
+    }
+
+
+def test_a_recommending_verb_before_the_brand_is_praise():
+    assert sentiment("日常放松选华夏良子。", TUINA) == {"华夏良子": "positive"}
+    assert sentiment("不选华夏良子。", TUINA) == {"华夏良子": "neutral"}

@@ -22,7 +22,7 @@ import json
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -208,6 +208,17 @@ class FakePlatformServer:
     def requests(self) -> list[RecordedRequest]:
         with self._state.lock:
             return list(self._state.requests)
+
+    def asked(self) -> Counter[tuple[str, str | None]]:
+        """How often each (path prefix, question) was asked: with one repeat, one per cell.
+
+        A request whose body never arrived whole (its client was killed while sending it) is
+        not a call a platform could answer or bill, and is not counted."""
+        return Counter(
+            (request.prefix, request.question)
+            for request in self.requests
+            if request.question is not None
+        )
 
     def peak_in_flight(self, prefix: str | None = None) -> int:
         """Most requests handled at once, overall or for one path prefix."""

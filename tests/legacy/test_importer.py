@@ -525,8 +525,44 @@ def test_g2_failed_item_keeps_its_error(tmp_path):
     import_legacy_file(one_g2_run(tmp_path / "l.db", items=items))
 
     answer = Answer.objects.get(platform="zhipu")
-    assert (answer.status, answer.error, answer.error_type) == ("failed", "API调用超时", "internal")
+    assert (answer.status, answer.error, answer.error_type) == ("failed", "API调用超时", "timeout")
     assert TestRecord.objects.get().status == Status.PARTIAL_COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("legacy_type", "message", "error_type"),
+    [
+        ("GeneralError", "HTTPSConnectionPool(host='api.deepseek.com', port=443): Read timed out. "
+         "(read timeout=30)", "timeout"),
+        ("GeneralError", "Error code: 429 - {'error': {'message': 'Rate limit reached'}}",
+         "rate_limited"),
+        ("GeneralError", "Error code: 429 - {'error': {'code': 'insufficient_quota'}}",
+         "quota_exhausted"),
+        ("GeneralError", "Error code: 402 - Insufficient Balance 余额不足", "quota_exhausted"),
+        ("GeneralError", "Error code: 401 - Incorrect API key provided", "auth_failed"),
+        ("AuthenticationError", "调用失败", "auth_failed"),
+        ("GeneralError", "HTTPSConnectionPool: Max retries exceeded with url: /v1/chat "
+         "(Caused by NewConnectionError: Connection refused)", "network_error"),
+        ("GeneralError", "503 Service Unavailable", "network_error"),
+        ("GeneralError", "JSONDecodeError: Expecting value: line 1 column 1", "bad_response"),
+        ("TimeoutError", "调用失败", "timeout"),
+        ("rate_limited", "调用智谱AI失败", "rate_limited"),  # already the taxonomy's: kept
+        ("GeneralError", "used 4010 tokens, then boom", "GeneralError"),  # names no cause
+    ],
+)  # fmt: skip
+def test_legacy_error_text_maps_onto_the_error_taxonomy(tmp_path, legacy_type, message, error_type):
+    with LegacyDB(tmp_path / "l.db", "g1") as db:
+        user = db.user("oUser_openid_1")
+        item = g1_item(brand=BRAND, model="DeepSeek", question=QUESTION, response="",
+                       success=False, error_message=message, error_type=legacy_type)  # fmt: skip
+        db.run(user_id=user, brand=BRAND, test_date="2025-01-10 00:00:00",
+               models=["DeepSeek"], items=[item])  # fmt: skip
+
+    import_legacy_file(tmp_path / "l.db")
+
+    answer = Answer.objects.get()
+    assert (answer.status, answer.error_type) == (AnswerStatus.FAILED, error_type)
+    assert TestRecord.objects.get().error_type == error_type
 
 
 def test_fixture_rows_are_skipped_unless_included(tmp_path):

@@ -194,3 +194,16 @@ def test_another_users_run_is_404_and_never_401(client, user, other_user):
         f"/test/status/{record.execution_id}", HTTP_AUTHORIZATION="Bearer expired-or-bogus"
     )
     assert response.status_code != 401
+
+
+def test_a_run_handed_back_for_resume_reads_as_still_fetching(client):
+    record = started()
+    TestRecord.objects.filter(pk=record.pk).claim()
+    TestRecord.objects.filter(pk=record.pk).release()  # its worker shut down mid-run
+    for url in (
+        f"/test/status/{record.execution_id}",
+        f"/api/test-progress?executionId={record.execution_id}",
+    ):
+        body = client.get(url).json()
+        assert (body["status"], body["is_completed"], body["error"]) == ("ai_fetching", False, None)
+        assert body["should_stop_polling"] is False

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from records.engine.base import ERROR_TYPES
+from records.engine.classify import error_type_from_text
 from records.engine.plan import BRAND_PLACEHOLDER
 from records.legacy.importer.read import as_text, names_in, parse_timestamp
 from records.models import AnswerStatus
@@ -123,10 +125,19 @@ def _finish_item(
         item.status = AnswerStatus.FAILED
         if failed or error.strip():
             item.error = error.strip() or NO_MESSAGE_ERROR
-            item.error_type = (error_type.strip() or "internal")[:30]
+            item.error_type = legacy_error_type(error_type, item.error)
         else:
             item.error, item.error_type = EMPTY_ANSWER_ERROR, "bad_response"
     return item
+
+
+def legacy_error_type(error_type: str, error: str) -> str:
+    """The taxonomy's error type for a legacy failure: kept when it already is one, else what
+    its type name or text names ("Read timed out" -> timeout), else the legacy label itself."""
+    label = error_type.strip()
+    if label in ERROR_TYPES:
+        return label
+    return (error_type_from_text(f"{label} {error}") or label or "internal")[:30]
 
 
 def strip_geo_block(content: str) -> str:

@@ -1,15 +1,17 @@
-"""Mark executions whose worker died as failed (worker_lost), keeping their answers."""
+"""Resume executions whose worker vanished; fail those lost too often (worker_lost)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from records import execution
+from records import tasks
 
 
 class Command(BaseCommand):
     help = (
-        "Mark running executions whose heartbeat is older than a threshold as failed "
-        "(error_type=worker_lost). Stored answers are kept; retry re-runs only missing calls."
+        "Hand running executions whose heartbeat is older than a threshold back to the queue, "
+        "so a worker resumes them (asking only the calls without an answer); once resumed "
+        "BRANDTEST_MAX_RESUMES times, mark them failed (error_type=worker_lost) instead. "
+        "Stored answers are always kept."
     )
 
     def add_arguments(self, parser):
@@ -27,9 +29,14 @@ class Command(BaseCommand):
         if threshold < 0:
             self.stderr.write("--older-than must be 0 or more seconds")
             raise SystemExit(2)
-        reaped = execution.reap_stale_executions(older_than_seconds=threshold)
-        for execution_id in reaped:
+        swept = tasks.resume_lost_executions(older_than_seconds=threshold)
+        for execution_id in swept["resumed"]:
+            self.stdout.write(f"resumed {execution_id}")
+        for execution_id in swept["failed"]:
             self.stdout.write(f"reaped {execution_id}")
         self.stdout.write(
-            self.style.SUCCESS(f"{len(reaped)} stale execution(s) marked failed (worker_lost).")
+            self.style.SUCCESS(
+                f"{len(swept['resumed'])} lost execution(s) resumed, "
+                f"{len(swept['failed'])} marked failed (worker_lost)."
+            )
         )

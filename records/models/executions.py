@@ -1,4 +1,4 @@
-"""Brand-test executions, their answers and their stored reports."""
+"""Brand-test executions, their answers, their stored reports and scores."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -107,16 +108,35 @@ class TestRecordQuerySet(models.QuerySet):
         cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
         return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
 
+    def orphaned(self, *, older_than_seconds: int) -> TestRecordQuerySet:
+        """Runs handed back to the queue (they have a heartbeat) that no worker took since:
+        their task was lost between the hand-back and the enqueue, or no worker is running."""
+        cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+        return self.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff)
+
     # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
     # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
     # All but ``revise`` apply to active rows only, so an ended execution never changes state
     # again, whoever writes late.
 
     def claim(self) -> int:
-        """Queued -> running; the one worker whose UPDATE changes the row runs it."""
+        """Queued -> running; the one worker whose UPDATE changes the row runs it. A resumed run
+        keeps the moment it first started."""
         now = timezone.now()
         return self.filter(status=Status.QUEUED).stamp(
-            now, status=Status.RUNNING, stage=Stage.AI_FETCHING, started_at=now, heartbeat_at=now
+            now,
+            status=Status.RUNNING,
+            stage=Stage.AI_FETCHING,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            heartbeat_at=now,
+        )
+
+    def release(self) -> int:
+        """Running -> queued, handed back for another worker to resume (a worker shutting down,
+        or the reaper for a lost one); the stage stays ai_fetching and ``resumed`` counts it."""
+        now = timezone.now()
+        return self.filter(status=Status.RUNNING).stamp(
+            now, status=Status.QUEUED, heartbeat_at=now, resumed=F("resumed") + 1
         )
 
     def advance(self, **fields) -> int:
@@ -184,6 +204,21 @@ class TestRecord(models.Model):
     # sha256 of the normalised input; an identical start from the same caller is a re-send.
     request_fingerprint = models.CharField(max_length=64, blank=True)
 
+    # The monitor whose schedule (or run-now) started this execution; null for one-off tests.
+    # SET_NULL so a deleted monitor leaves its history behind as ordinary executions.
+    monitor = models.ForeignKey(
+        "records.Monitor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="executions",
+        db_index=False,  # record_monitor_created_idx leads with monitor_id.
+    )
+    # The schedule period this run was started for; null for a run started by hand.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    # Parallel to ``questions``: the monitor Prompt id each question came from (M2 keys cells).
+    prompt_ids = models.JSONField(default=list, blank=True)
+
     brand_name = models.CharField(max_length=100)
     competitor_brands = models.JSONField(default=list, blank=True)
     brand_aliases = models.JSONField(default=dict, blank=True)
@@ -208,6 +243,8 @@ class TestRecord(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every write; the status poll's ETag.
     version = models.PositiveIntegerField(default=1)
+    # How often the run was handed back to the queue (worker shut down or lost) and resumed.
+    resumed = models.PositiveSmallIntegerField(default=0)
 
     overall_score = models.FloatField(null=True, blank=True)
     results_summary = models.JSONField(default=dict, blank=True)
@@ -230,6 +267,8 @@ class TestRecord(models.Model):
                 condition=~Q(caller_key=""),
                 name="record_caller_recent_idx",
             ),
+            # A monitor's history and trend: WHERE monitor_id = ? ORDER BY created_at.
+            models.Index(fields=["monitor", "created_at"], name="record_monitor_created_idx"),
             # Reaper scan: running rows by heartbeat age; partial so it stays tiny.
             models.Index(
                 fields=["heartbeat_at"],
@@ -247,6 +286,12 @@ class TestRecord(models.Model):
                 fields=["caller_key", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="record_unique_idempotency_key",
+            ),
+            # One execution per monitor period: two schedulers racing cannot both start it.
+            models.UniqueConstraint(
+                fields=["monitor", "scheduled_for"],
+                condition=Q(monitor__isnull=False, scheduled_for__isnull=False),
+                name="record_unique_monitor_period",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="record_status_valid"
@@ -389,37 +434,3 @@ class BrandScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand}@{self.platform or 'overall'}: {self.visibility_score}"
-
-
-class WeChatAccount(models.Model):
-    """A mini-program user's WeChat identity (openid), linked to a Django user."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat"
-    )
-    openid = models.CharField(max_length=64, unique=True)
-    unionid = models.CharField(max_length=64, blank=True)
-    nickname = models.CharField(max_length=100, blank=True)
-    avatar_url = models.URLField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_login_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"wechat:{self.openid}"
-
-
-class ThrottleHit(models.Model):
-    """One request admitted by a rate limit (records/throttles.py). Rows live in the database
-    every web process shares, so a limit holds across processes without Redis; each admit
-    deletes its key's rows older than the window."""
-
-    scope = models.CharField(max_length=20)
-    # sha256 of the caller identity (a client-chosen device id or an address), truncated.
-    key = models.CharField(max_length=32)
-    at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["scope", "key", "at"], name="throttlehit_window_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.scope}:{self.key}@{self.at:%Y-%m-%d %H:%M:%S}"

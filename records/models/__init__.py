@@ -1,0 +1,66 @@
+"""The records app's models: executions (with answers, reports, scores), monitors, accounts.
+
+Split by concept; ``from records.models import X`` stays the way to import any of them.
+"""
+
+from records.models.accounts import WeChatAccount
+from records.models.executions import (
+    ACTIVE_STATUSES,
+    ENDED_STAGE,
+    TERMINAL_STATUSES,
+    Answer,
+    AnswerStatus,
+    BrandScore,
+    LegacyDocument,
+    ResultDocument,
+    Source,
+    Stage,
+    Status,
+    TestRecord,
+    TestRecordQuerySet,
+    ending_fields,
+    is_visible_to,
+)
+from records.models.limits import ThrottleHit
+from records.models.monitors import (
+    BRAND_PLACEHOLDER,
+    DEFAULT_SCHEDULE,
+    DEFAULT_TIMEZONE,
+    Monitor,
+    MonitorQuerySet,
+    MonitorStatus,
+    Prompt,
+    PromptQuerySet,
+    TrackedBrand,
+    names_tracked_brand,
+)
+
+__all__ = [
+    "ThrottleHit",
+    "ACTIVE_STATUSES",
+    "BRAND_PLACEHOLDER",
+    "DEFAULT_SCHEDULE",
+    "DEFAULT_TIMEZONE",
+    "ENDED_STAGE",
+    "TERMINAL_STATUSES",
+    "Answer",
+    "AnswerStatus",
+    "BrandScore",
+    "LegacyDocument",
+    "Monitor",
+    "MonitorQuerySet",
+    "MonitorStatus",
+    "Prompt",
+    "PromptQuerySet",
+    "ResultDocument",
+    "Source",
+    "Stage",
+    "Status",
+    "TestRecord",
+    "TestRecordQuerySet",
+    "TrackedBrand",
+    "WeChatAccount",
+    "ending_fields",
+    "is_visible_to",
+    "names_tracked_brand",
+]
