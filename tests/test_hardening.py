@@ -103,6 +103,14 @@ def test_history_dates_outside_utc_range_are_a_400_naming_the_field(user_client,
     assert response.json()["fields"][field]
 
 
+def test_history_dates_with_an_offset_beyond_postgresqls_range_filter(user_client, user):
+    """Python allows offsets to ±23:59, PostgreSQL to ±15:59 (found by Schemathesis)."""
+    TestRecordFactory(owner=user)
+    response = user_client.get("/api/v1/executions/?created_before=0252-03-17T13:06:15%2B23:59")
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
 def test_history_dates_at_the_edge_of_the_range_still_filter(user_client, user):
     TestRecordFactory(owner=user)
     response = user_client.get("/api/v1/executions/?created_after=0001-01-01T00:00:00Z")

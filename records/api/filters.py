@@ -10,14 +10,15 @@ from records.models import Status, TestRecord
 
 
 class UTCDateTimeField(forms.DateTimeField):
-    """An ISO 8601 date-time that exists in UTC: 0001-01-01T00:00+14:00 is a year-0 instant
-    (the database's UTC conversion overflows on SQLite), so it is a 400 naming the field."""
+    """An ISO 8601 date-time, handed to the database in UTC. One that does not exist in UTC
+    (0001-01-01T00:00+14:00 is in year 0; SQLite's conversion overflows) is a 400 naming the
+    field; converting also spares PostgreSQL offsets beyond its ±15:59 (Python allows ±23:59)."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
         if parsed is not None and parsed.tzinfo is not None:
             try:
-                parsed.astimezone(UTC)
+                return parsed.astimezone(UTC)
             except OverflowError:
                 raise forms.ValidationError(
                     "Enter a date-time between 0001-01-01 and 9999-12-31 in UTC.", code="invalid"
