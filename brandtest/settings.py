@@ -100,7 +100,38 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (the HTML ones: admin, API docs).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
+
+# --- HTTPS (production: behind a TLS-terminating proxy; README "Production") ----------------
+# Off by default so `make run` works over plain http://127.0.0.1; the documented production
+# environment sets them, and `manage.py check --deploy` is then clean.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT")
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES")
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
+# The proxy sets this header to "https" on requests that came over TLS (and strips a
+# client-sent one); only then may Django trust it. Empty: not behind such a proxy.
+_PROXY_SSL_HEADER = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    (f"HTTP_{_PROXY_SSL_HEADER.upper().replace('-', '_')}", "https") if _PROXY_SSL_HEADER else None
+)
+# The admin and the Swagger UI load their scripts and styles from this origin (the UI assets
+# ship in drf-spectacular-sidecar); inline style attributes (admin progress bars) are allowed,
+# inline scripts are not.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
 
 ROOT_URLCONF = "brandtest.urls"
 WSGI_APPLICATION = "brandtest.wsgi.application"
@@ -203,15 +234,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "records.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
+    # JSON nested at most records.parsers.MAX_JSON_DEPTH deep (deeper: 400, not a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "records.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "records.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    # Both count only brand-test starts (v1 create, legacy start); polls are never throttled.
+    # Counts brand-test starts only (v1 create and retry, legacy start), per caller and per
+    # address, in the database (exact across processes); polls are never throttled.
     "DEFAULT_THROTTLE_CLASSES": [
-        "records.throttles.StartCallerThrottle",
-        "records.throttles.StartIPThrottle",
+        "records.throttles.StartThrottle",
     ],
     # "<n>/<second|minute|hour|day>"; an empty variable turns that throttle off.
     "DEFAULT_THROTTLE_RATES": {
@@ -236,8 +273,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 
-# Cache (throttle counters): per-process memory by default; Redis when several processes or
-# machines serve the API, so they share one count.
+# Cache: per-process memory by default, Redis when set. (The rate limits do not use it: their
+# counts are rows in the database, shared by every process; records/throttles.py.)
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -69,7 +70,31 @@ def clear_caches() -> None:
     _token_keys.clear()
 
 
-class CachedJWTAuthentication(JWTAuthentication):
+class BearerAuthentication(JWTAuthentication):
+    """``Authorization: <any case of Bearer> <access token>`` (RFC 9110 11.1: ``bearer``,
+    ``BEARER`` and ``Bearer`` are one scheme)."""
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        parts = header.split()
+        if not parts:
+            return None
+        schemes = {scheme.lower().encode() for scheme in jwt_settings.AUTH_HEADER_TYPES}
+        if parts[0].lower() not in schemes:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                "Authorization header must contain two space-delimited values",
+                code="bad_authorization_header",
+            )
+        if not parts[1].isascii():
+            # A JWT is ASCII; anything else cannot be one (and would fail in the decoder).
+            raise AuthenticationFailed(
+                "Given token not valid for any token type", code="token_not_valid"
+            )
+        return parts[1]
+
+
+class CachedJWTAuthentication(BearerAuthentication):
     """simplejwt's Bearer authentication with the verified token and its user cached."""
 
     def get_validated_token(self, raw_token: bytes):
@@ -102,3 +127,9 @@ class CachedTokenAuthentication(TokenAuthentication):
             cached = super().authenticate_credentials(key)
             _token_keys.put(key, cached, cache_seconds())
         return cached
+
+
+class BearerScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme of the cached Bearer authentication (simplejwt's)."""
+
+    target_class = CachedJWTAuthentication

@@ -4,13 +4,14 @@ The DRF exception handler of every interface (REST_FRAMEWORK["EXCEPTION_HANDLER"
 adapters map its shape to theirs (records/legacy/errors.py).
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from records.services import InvalidTransition
+from records.services import IdempotencyConflict, InvalidTransition
 
 
 def _flatten(detail) -> dict[str, list[str]] | list[str]:
@@ -36,14 +37,31 @@ def _message(fields) -> str:
     return fields[0] if fields else "Invalid request."
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this server accepts."
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
     """Turn service and DRF errors into the API's error shape; never a 500 for bad input."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
     elif isinstance(exc, InvalidTransition):
         return Response({"error": str(exc), "code": "conflict"}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, IdempotencyConflict):
+        return Response(
+            {
+                "error": str(exc),
+                "code": "idempotency_conflict",
+                "fields": {"Idempotency-Key": [str(exc)]},
+            },
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("No execution with that id is visible to you.")
 

@@ -20,11 +20,20 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from records.engine.plan import expand_questions
 from records.execution import FETCH_PROGRESS_CEILING
-from records.models import Answer, AnswerStatus, Monitor, Source, Status, TestRecord
+from records.models import (
+    ACTIVE_STATUSES,
+    Answer,
+    AnswerStatus,
+    Monitor,
+    Source,
+    Status,
+    TestRecord,
+)
 from records.platforms import available_platforms, canonical_platform
 from records.reports import Analyser, build_results
 from records.tasks import run_brand_test
@@ -45,6 +54,18 @@ DEFAULT_QUESTIONS = (
 
 class InvalidTransition(Exception):
     """The requested change does not apply to the execution's current state."""
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key the caller already used with a different request (body or run).
+
+    Its message names the conflict and nothing of the first request."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request; "
+            "send a new key for a new request."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +196,36 @@ def caller_key_for(owner, device_id: str = "") -> str:
     return f"device:{device_id}" if device_id else ""
 
 
+def idempotency_caller(owner, device_id: str, client_ip: str, idempotency_key: str) -> str:
+    """The caller an Idempotency-Key belongs to: the user or device, else (for an anonymous
+    caller without X-Device-ID) the client address, so the key is honoured for them too.
+    An address alone de-duplicates by key only, never by body (callers behind one NAT)."""
+    caller = caller_key_for(owner, device_id)
+    if not caller and idempotency_key and client_ip:
+        caller = f"ip:{client_ip}"[:150]
+    return caller
+
+
+def clean_idempotency_key(value: str) -> str:
+    return (value or "").strip()[:200]
+
+
+def _keyed(caller_key: str, idempotency_key: str, request_fingerprint: str) -> TestRecord | None:
+    """The execution this caller's key already names, or None; the key bound to another
+    request is an IdempotencyConflict."""
+    if not (caller_key and idempotency_key):
+        return None
+    # The exclusion repeats the partial unique index's condition, so the lookup uses it.
+    existing = (
+        TestRecord.objects.filter(caller_key=caller_key, idempotency_key=idempotency_key)
+        .exclude(idempotency_key="")
+        .first()
+    )
+    if existing is not None and existing.request_fingerprint != request_fingerprint:
+        raise IdempotencyConflict()
+    return existing
+
+
 def fingerprint(data: ExecutionInput) -> str:
     """A stable hash of a normalised request; equal requests have equal fingerprints."""
     payload = json.dumps(
@@ -200,6 +251,7 @@ def start_execution(
     source: str = Source.API,
     device_id: str = "",
     idempotency_key: str = "",
+    client_ip: str = "",
     enqueue: bool = True,
     monitor: Monitor | None = None,
     scheduled_for: datetime | None = None,
@@ -207,9 +259,11 @@ def start_execution(
 ) -> StartResult:
     """Store a new execution as queued, then enqueue its task once the row is committed.
 
-    A start is idempotent for its caller: the same ``idempotency_key``, or the same request
-    re-sent within DUPLICATE_WINDOW seconds (the mini-program re-sends after a timeout), returns
-    the execution the first request created instead of a second one.
+    A start is idempotent for its caller: the same ``idempotency_key`` with the same request,
+    or the same request re-sent within DUPLICATE_WINDOW seconds by the same user or device
+    (the mini-program re-sends after a timeout), returns the execution the first request
+    created instead of a second one. The same key with a different request is an
+    ``IdempotencyConflict``.
 
     A monitor's run passes ``monitor`` and the ``prompt_ids`` its questions came from; a
     scheduled one also ``scheduled_for``, its period, which the unique constraint on
@@ -217,18 +271,15 @@ def start_execution(
     the re-send window does not apply: an every-minute schedule asks the same input each minute.
     """
     owner = owner if owner is not None and owner.is_authenticated else None
-    caller_key = caller_key_for(owner, device_id)
+    idempotency_key = clean_idempotency_key(idempotency_key)
+    caller_key = idempotency_caller(owner, device_id, client_ip, idempotency_key)
     request_fingerprint = fingerprint(data)
-    idempotency_key = (idempotency_key or "").strip()[:200]
     if caller_key and scheduled_for is None:
         lock_caller(caller_key)
-        # The exclusions repeat the partial indexes' conditions, so both lookups use them.
+        # The exclusion repeats the partial index's condition, so the lookup uses it.
         mine = TestRecord.objects.filter(caller_key=caller_key).exclude(caller_key="")
-        existing = None
-        if idempotency_key:
-            keyed = mine.filter(idempotency_key=idempotency_key).exclude(idempotency_key="")
-            existing = keyed.first()
-        if existing is None:
+        existing = _keyed(caller_key, idempotency_key, request_fingerprint)
+        if existing is None and not caller_key.startswith("ip:"):
             window_start = timezone.now() - timezone.timedelta(seconds=DUPLICATE_WINDOW)
             existing = (
                 mine.filter(request_fingerprint=request_fingerprint, created_at__gte=window_start)
@@ -288,10 +339,47 @@ def cancel_execution(*, record: TestRecord) -> TestRecord:
 RETRYABLE_STATUSES = (Status.FAILED, Status.PARTIAL_COMPLETED, Status.CANCELLED)
 
 
+def retry_fingerprint(record: TestRecord) -> str:
+    """What an Idempotency-Key sent with a retry is bound to: the run retried."""
+    return hashlib.sha256(f"retry:{record.execution_id}".encode()).hexdigest()
+
+
 @transaction.atomic
-def retry_execution(*, record: TestRecord) -> TestRecord:
+def retry_execution(
+    *,
+    record: TestRecord,
+    owner=None,
+    device_id: str = "",
+    client_ip: str = "",
+    idempotency_key: str = "",
+) -> TestRecord:
     """Start a new attempt of an ended execution that re-runs only the calls without a
-    successful answer; the successful ones are copied over, so the new report is complete."""
+    successful answer; the successful ones are copied over, so the new report is complete.
+
+    Idempotent: while an attempt of this run is still active, or was created less than
+    DUPLICATE_WINDOW seconds ago, a retry returns that attempt (a re-sent or repeated retry
+    never pays for the missing calls twice); so does the caller's ``idempotency_key`` sent
+    with an earlier retry of this run (with another request it is an IdempotencyConflict).
+    """
+    owner = owner if owner is not None and owner.is_authenticated else None
+    idempotency_key = clean_idempotency_key(idempotency_key)
+    caller_key = idempotency_caller(owner, device_id, client_ip, idempotency_key)
+    request_fingerprint = retry_fingerprint(record)
+    # Serialise retries of one run: PostgreSQL locks its row (SQLite's writers are serial).
+    record = TestRecord.objects.select_for_update().get(pk=record.pk)
+    if caller_key:
+        lock_caller(caller_key)
+    existing = _keyed(caller_key, idempotency_key, request_fingerprint)
+    if existing is None:
+        window_start = timezone.now() - timezone.timedelta(seconds=DUPLICATE_WINDOW)
+        existing = (
+            record.retries.filter(Q(status__in=ACTIVE_STATUSES) | Q(created_at__gte=window_start))
+            .order_by("-created_at")
+            .first()
+        )
+    if existing is not None:
+        logger.info("retry of %s re-sent; returning %s", record.execution_id, existing.execution_id)
+        return existing
     if record.status not in RETRYABLE_STATUSES:
         raise InvalidTransition(
             f"Only failed, partially completed or cancelled executions can be retried; "
@@ -303,7 +391,9 @@ def retry_execution(*, record: TestRecord) -> TestRecord:
         owner=record.owner,
         source=Source.RETRY,
         retry_of=record,
-        caller_key=record.caller_key,
+        caller_key=caller_key or record.caller_key,
+        idempotency_key=idempotency_key if caller_key else "",
+        request_fingerprint=request_fingerprint,
         **ExecutionInput.from_record(record).record_fields(),
         total_tasks=total,
         completed_tasks=len(kept),

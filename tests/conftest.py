@@ -1,5 +1,6 @@
 """Shared fixtures."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from rest_framework.test import APIClient
 
 from records.engine.config import platform_configs
 from tests.factories import UserFactory
+from tests.fakes.wechat_server import FakeWeChatServer
 
 
 def pytest_configure(config):
@@ -97,3 +99,14 @@ def run_worker(transactional_db):
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
     return run
+
+
+@pytest.fixture
+def wechat(settings) -> Iterator[FakeWeChatServer]:
+    """A running fake jscode2session over real HTTP, with the WeChat settings pointed at it."""
+    with FakeWeChatServer(app_id="wx-test-app", secret="wechat-app-secret-123") as server:
+        settings.WECHAT_APP_ID = server.app_id
+        settings.WECHAT_APP_SECRET = server.secret
+        settings.WECHAT_API_BASE = server.base_url
+        settings.WECHAT_TIMEOUT = 2.0
+        yield server

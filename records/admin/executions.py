@@ -5,10 +5,11 @@ import re
 import uuid
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.paginator import Paginator
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -40,6 +41,18 @@ class CappedCountPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > COUNT_CAP
+
+
+# OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value as a CSV cell a spreadsheet shows as text: a string that would start a
+    formula gets a leading apostrophe (numbers and dates are written as they are)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 class PlatformFilter(admin.SimpleListFilter):
@@ -219,6 +232,13 @@ class TestRecordAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("brand_aliases")
 
+    def changelist_view(self, request, extra_context=None):
+        # A NUL byte in a filter or search value fails on PostgreSQL text columns (DataError):
+        # such a value matches nothing, so it is Django's "invalid filter" page (?e=1).
+        if any("\x00" in "".join([key, *values]) for key, values in request.GET.lists()):
+            return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        return super().changelist_view(request, extra_context)
+
     def get_urls(self):
         view = self.admin_site.admin_view(self.dashboard_view)
         return [
@@ -375,23 +395,22 @@ class TestRecordAdmin(admin.ModelAdmin):
         writer = csv.writer(response)
         writer.writerow(EXPORT_COLUMNS)
         for record in queryset.select_related("owner").order_by("-created_at"):
-            writer.writerow(
-                [
-                    record.execution_id,
-                    record.brand_name,
-                    "、".join(record.competitor_brands),
-                    ",".join(record.platforms),
-                    record.status,
-                    record.owner.get_username() if record.owner else "",
-                    record.completed_tasks,
-                    record.failed_tasks,
-                    record.total_tasks,
-                    record.overall_score if record.overall_score is not None else "",
-                    record.error_type,
-                    record.created_at.isoformat(),
-                    record.finished_at.isoformat() if record.finished_at else "",
-                ]
-            )
+            row = [
+                record.execution_id,
+                record.brand_name,
+                "、".join(record.competitor_brands),
+                ",".join(record.platforms),
+                record.status,
+                record.owner.get_username() if record.owner else "",
+                record.completed_tasks,
+                record.failed_tasks,
+                record.total_tasks,
+                record.overall_score if record.overall_score is not None else "",
+                record.error_type,
+                record.created_at.isoformat(),
+                record.finished_at.isoformat() if record.finished_at else "",
+            ]
+            writer.writerow([csv_cell(value) for value in row])
         return response
 
 

@@ -1,39 +1,58 @@
 """Serializers of the v1 API."""
 
+from django.conf import settings
+from django.core.validators import RegexValidator
 from django.urls import reverse
 from rest_framework import serializers
 
 from records.models import TERMINAL_STATUSES, Answer, TestRecord
+from records.platforms import KNOWN_PLATFORMS
 from records.renderers import ANSWER_FIELDS, answer_body
+from records.services import MAX_COMPETITORS, MAX_QUESTIONS
 
 
 class ExecutionCreateSerializer(serializers.Serializer):
     """The input of a new brand test; domain rules are checked by the start service."""
 
-    brand = serializers.CharField(max_length=100, help_text="The main brand, e.g. 华夏良子.")
+    brand = serializers.CharField(
+        min_length=1, max_length=100, help_text="The main brand, e.g. 华夏良子."
+    )
     competitors = serializers.ListField(
         child=serializers.CharField(max_length=100),
         required=False,
         default=list,
-        help_text="Competitor brands (at most 10).",
+        max_length=MAX_COMPETITORS,
+        help_text=f"Competitor brands (at most {MAX_COMPETITORS}).",
     )
     questions = serializers.ListField(
-        child=serializers.CharField(max_length=500),
+        child=serializers.CharField(min_length=2, max_length=500),
         required=False,
         default=list,
+        max_length=MAX_QUESTIONS,
         help_text=(
             "1-5 buyer questions, asked verbatim. {brandName} is asked once per brand; "
             "none given uses three default questions."
         ),
     )
     platforms = serializers.ListField(
-        child=serializers.CharField(max_length=50),
+        child=serializers.CharField(
+            max_length=50,
+            validators=[
+                RegexValidator(
+                    r"[\x00-\x1f\x7f-\x9f]",
+                    inverse_match=True,
+                    message="Platform ids must not contain control characters.",
+                )
+            ],
+        ),
         allow_empty=False,
+        max_length=len(KNOWN_PLATFORMS),
         help_text="Platform ids (see /api/v1/platforms/), e.g. deepseek, kimi, demo.",
     )
     repeats = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=settings.BRANDTEST_MAX_REPEATS,
         help_text="Runs per (question, platform); default from BRANDTEST_DEFAULT_REPEATS.",
     )
 
@@ -57,7 +76,12 @@ class ExecutionSerializer(serializers.ModelSerializer):
     brand = serializers.CharField(source="brand_name")
     competitors = serializers.JSONField(source="competitor_brands")
     is_completed = serializers.SerializerMethodField()
-    retry_of = serializers.SlugRelatedField(slug_field="execution_id", read_only=True)
+    retry_of = serializers.SlugRelatedField(
+        slug_field="execution_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The execution this one retries; null for a first attempt.",
+    )
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -169,3 +193,18 @@ class PlatformSerializer(serializers.Serializer):
     name = serializers.CharField()
     configured = serializers.BooleanField()
     synthetic = serializers.BooleanField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error shape of every v1 response with a 4xx status (records/errors.py)."""
+
+    error = serializers.CharField(help_text="What is wrong, for a person.")
+    code = serializers.CharField(help_text="invalid, not_found, conflict, throttled, ...")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=(
+            "Per request field (or header), what is wrong with it: a list of messages, or for "
+            'a list field its items\' messages by index ({"0": ["…"]}).'
+        ),
+    )

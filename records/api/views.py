@@ -5,7 +5,13 @@ import uuid
 
 import orjson
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,6 +22,7 @@ from records.api.responses import status_response, stored_document_response
 from records.api.serializers import (
     EXECUTION_LIST_ONLY,
     AnswerSerializer,
+    ErrorSerializer,
     ExecutionCreateSerializer,
     ExecutionSerializer,
     ExecutionStatusSerializer,
@@ -25,6 +32,7 @@ from records.api.serializers import (
 from records.models import TERMINAL_STATUSES, ResultDocument, TestRecord
 from records.platforms import platform_infos
 from records.reports import build_report
+from records.throttles import client_address
 
 
 def parse_execution_id(value: str) -> uuid.UUID:
@@ -35,6 +43,34 @@ def parse_execution_id(value: str) -> uuid.UUID:
         raise Http404("malformed execution id") from None
 
 
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+NOT_FOUND = _error("Unknown, malformed or not yours")
+THROTTLED = _error("Too many starts (BRANDTEST_START_RATE, BRANDTEST_START_IP_RATE)")
+KEY_CONFLICT = _error("The Idempotency-Key was first used with a different request")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Re-sending a request with the same key returns what the first one created; the same "
+        "key with a different request is a 422. Keys belong to the user, else the X-Device-ID, "
+        "else the client address."
+    ),
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="History: your executions, newest first",
+        responses={200: ExecutionSerializer(many=True), 400: _error("Invalid filter value")},
+    ),
+    retrieve=extend_schema(
+        summary="An execution", responses={200: ExecutionSerializer, 404: NOT_FOUND}
+    ),
+)
 class ExecutionViewSet(
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -65,7 +101,13 @@ class ExecutionViewSet(
 
     @extend_schema(
         request=ExecutionCreateSerializer,
-        responses={202: ExecutionSerializer, 400: OpenApiResponse(description="Invalid field")},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: ExecutionSerializer,
+            400: _error("Invalid field"),
+            422: KEY_CONFLICT,
+            429: THROTTLED,
+        },
         summary="Start a brand test",
     )
     def create(self, request, *args, **kwargs):
@@ -83,6 +125,7 @@ class ExecutionViewSet(
             data=data,
             device_id=request.headers.get("X-Device-ID", ""),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
+            client_ip=client_address(request),
         ).record
         body = ExecutionSerializer(record).data
         return Response(
@@ -96,7 +139,7 @@ class ExecutionViewSet(
         responses={
             200: ExecutionStatusSerializer,
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match"),
-            404: OpenApiResponse(description="Unknown, malformed or not yours"),
+            404: NOT_FOUND,
         },
     )
     @action(detail=True, methods=["get"], url_path="status", url_name="status")
@@ -105,7 +148,14 @@ class ExecutionViewSet(
         # (routed first in urls.py), which hands other methods and failed credentials back here.
         return status_response(request, execution_id, request.user)
 
-    @extend_schema(summary="The report: summary and every answer", responses={200: dict})
+    @extend_schema(
+        summary="The report: summary and every answer",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The report"),
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match"),
+            404: NOT_FOUND,
+        },
+    )
     @action(detail=True, methods=["get"])
     def results(self, request, execution_id=None):
         # A stored report is served by the plain view in records/api/hot_views.py (routed
@@ -124,7 +174,10 @@ class ExecutionViewSet(
             return HttpResponse(orjson.dumps(report), content_type="application/json")
         return stored_document_response(request, bytes(document.body_gzip), document.etag)
 
-    @extend_schema(summary="Stored answers, paginated", responses=AnswerSerializer(many=True))
+    @extend_schema(
+        summary="Stored answers, paginated",
+        responses={200: AnswerSerializer(many=True), 404: NOT_FOUND},
+    )
     @action(detail=True, methods=["get"])
     def answers(self, request, execution_id=None):
         record = self.get_object()
@@ -135,7 +188,7 @@ class ExecutionViewSet(
     @extend_schema(
         request=None,
         summary="Cancel a queued or running execution",
-        responses={200: ExecutionSerializer, 409: OpenApiResponse(description="Already ended")},
+        responses={200: ExecutionSerializer, 404: NOT_FOUND, 409: _error("Already ended")},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, execution_id=None):
@@ -145,11 +198,28 @@ class ExecutionViewSet(
     @extend_schema(
         request=None,
         summary="Retry an ended execution: a new attempt asks only the calls without an answer",
-        responses={202: ExecutionSerializer, 409: OpenApiResponse(description="Not retryable")},
+        description=(
+            "Counts against the start limits. While an attempt of the run is active, or for "
+            "60 s after it was created, a retry returns that attempt instead of a new one."
+        ),
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: ExecutionSerializer,
+            404: NOT_FOUND,
+            409: _error("Not retryable"),
+            422: KEY_CONFLICT,
+            429: THROTTLED,
+        },
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, execution_id=None):
-        attempt = services.retry_execution(record=self.get_object())
+        attempt = services.retry_execution(
+            record=self.get_object(),
+            owner=request.user,
+            device_id=request.headers.get("X-Device-ID", ""),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            client_ip=client_address(request),
+        )
         body = ExecutionSerializer(attempt).data
         return Response(
             body,

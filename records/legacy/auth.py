@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -67,7 +66,10 @@ def rotate_tokens(raw_refresh: str) -> dict[str, str]:
 
 def token_user(raw_access: str):
     """The active user an access token names, or None if it is not a valid access token."""
-    authentication = JWTAuthentication()
+    if not raw_access.isascii():
+        # A JWT is ASCII; PyJWT would fail encoding a lone surrogate (a 500).
+        return None
+    authentication = CachedJWTAuthentication()
     try:
         return authentication.get_user(authentication.get_validated_token(raw_access))
     except AuthenticationFailed:

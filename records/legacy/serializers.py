@@ -15,6 +15,8 @@ from records.platforms import KNOWN_PLATFORMS, canonical_platform
 _LEGACY_QUESTION_SPLIT = re.compile(r"[？?.\s]+")
 # Keys an object in selectedModels may carry the platform in, first present wins.
 _MODEL_KEYS = ("name", "id", "value", "label")
+# C0 controls, DEL and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def split_legacy_questions(text: str) -> list[str]:
@@ -28,6 +30,7 @@ class PlatformNameField(serializers.Field):
     default_error_messages = {
         "invalid": "Each model must be a name or an object with a name, id, value or label.",
         "unknown": "Unknown model {name!r}; expected one of {known}.",
+        "control": "Model names must not contain control characters.",
     }
 
     def to_internal_value(self, data):
@@ -39,6 +42,9 @@ class PlatformNameField(serializers.Field):
             )
         if not isinstance(name, str) or not name.strip():
             self.fail("invalid")
+        if _CONTROL.search(name):
+            # "demo\u0000" is not "demo": a name with control characters names no platform.
+            self.fail("control")
         platform = canonical_platform(name)
         if platform is None:
             self.fail("unknown", name=name.strip(), known=", ".join(KNOWN_PLATFORMS))

@@ -50,7 +50,7 @@ from records.reads import (
 )
 from records.renderers import answer_body, encode, status_body
 from records.reports import build_results
-from records.throttles import LoginThrottle
+from records.throttles import LoginThrottle, client_address
 
 MAX_HISTORY_LIMIT = 100
 
@@ -321,6 +321,7 @@ class PerformBrandTestView(LegacyView):
             data=serializer.execution_input(),
             device_id=request.headers.get("X-Device-ID", ""),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
+            client_ip=client_address(request),
         ).record
         return _json(
             {

@@ -8,6 +8,7 @@ it nor an exception that holds it is ever logged.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -18,6 +19,8 @@ logger = logging.getLogger(__name__)
 # errcodes that mean the code itself is bad (invalid, already used, a blocked user): the
 # client's problem. Anything else (our appid or secret, WeChat busy) is WeChat's or ours.
 CODE_ERRCODES = {40029, 40163, 40226}
+# openid and unionid: 1-64 characters of [A-Za-z0-9_-] (what WeChatAccount stores).
+_WECHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,10 @@ def exchange_code(code: str) -> WeChatIdentity:
         logger.warning("WeChat jscode2session answered HTTP %s, not JSON", response.status_code)
         raise WeChatLoginError("The WeChat login service answered unexpectedly.", status=502)
     errcode = data.get("errcode") or 0
+    if not isinstance(errcode, int) or isinstance(errcode, bool):
+        # Anything WeChat sends is untrusted: an errcode that is not a number is not an answer.
+        logger.warning("WeChat jscode2session answered an errcode that is not an integer")
+        raise WeChatLoginError("The WeChat login service answered unexpectedly.", status=502)
     if errcode:
         logger.warning(
             "WeChat jscode2session refused: errcode=%s errmsg=%s", errcode, data.get("errmsg")
@@ -82,8 +89,11 @@ def exchange_code(code: str) -> WeChatIdentity:
             errcode=errcode,
         )
     openid = data.get("openid")
-    if not isinstance(openid, str) or not openid.strip() or len(openid) > 64:
+    if not isinstance(openid, str) or not _WECHAT_ID.fullmatch(openid):
         logger.warning("WeChat jscode2session answered without a usable openid")
         raise WeChatLoginError("The WeChat login service answered unexpectedly.", status=502)
     unionid = data.get("unionid")
-    return WeChatIdentity(openid.strip(), unionid if isinstance(unionid, str) else "")
+    if not isinstance(unionid, str) or not _WECHAT_ID.fullmatch(unionid):
+        # Optional (only with an Open Platform account); one we cannot store is dropped.
+        unionid = ""
+    return WeChatIdentity(openid, unionid)

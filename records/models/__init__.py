@@ -21,6 +21,7 @@ from records.models.executions import (
     ending_fields,
     is_visible_to,
 )
+from records.models.limits import ThrottleHit
 from records.models.monitors import (
     BRAND_PLACEHOLDER,
     DEFAULT_SCHEDULE,
@@ -36,6 +37,7 @@ from records.models.monitors import (
 from records.models.scores import CellScore
 
 __all__ = [
+    "ThrottleHit",
     "ACTIVE_STATUSES",
     "BRAND_PLACEHOLDER",
     "DEFAULT_SCHEDULE",

@@ -35,6 +35,8 @@ class FakeWeChatServer:
         self.app_id = app_id
         self.secret = secret
         self.queries: list[dict[str, str]] = []
+        # When set, every valid request gets this JSON body (to send malformed answers).
+        self.override: Any = None
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
@@ -70,6 +72,8 @@ class FakeWeChatServer:
             return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
         if query.get("grant_type") != "authorization_code":
             return 200, {"errcode": 40002, "errmsg": "invalid grant_type"}
+        if self.override is not None:
+            return 200, self.override
         code = query.get("js_code", "")
         if code.startswith("err"):
             return 200, {"errcode": int(code[3:]), "errmsg": f"fake error {code[3:]}"}
