@@ -4,18 +4,20 @@ Split by concept; ``from records.models import X`` stays the way to import any o
 """
 
 from records.models.accounts import WeChatAccount
-from records.models.executions import (
+from records.models.choices import (
     ACTIVE_STATUSES,
     ENDED_STAGE,
     TERMINAL_STATUSES,
-    Answer,
     AnswerStatus,
-    BrandScore,
-    LegacyDocument,
-    ResultDocument,
     Source,
     Stage,
     Status,
+)
+from records.models.executions import (
+    Answer,
+    BrandScore,
+    LegacyDocument,
+    ResultDocument,
     TestRecord,
     TestRecordQuerySet,
     ending_fields,

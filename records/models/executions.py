@@ -11,49 +11,15 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-
-class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    PARTIAL_COMPLETED = "partial_completed", "Partially completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class Stage(models.TextChoices):
-    INIT = "init", "Initialising"
-    AI_FETCHING = "ai_fetching", "Asking AI platforms"
-    ANALYZING = "analyzing", "Analysing answers"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-
-
-class Source(models.TextChoices):
-    API = "api", "API"
-    LEGACY_IMPORT = "legacy_import", "Legacy import"
-    RETRY = "retry", "Retry"
-
-
-class AnswerStatus(models.TextChoices):
-    SUCCESS = "success", "Success"
-    FAILED = "failed", "Failed"
-
-
-ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
-TERMINAL_STATUSES = (
-    Status.COMPLETED,
-    Status.PARTIAL_COMPLETED,
-    Status.FAILED,
-    Status.CANCELLED,
+from records.models.choices import (
+    ACTIVE_STATUSES,
+    ENDED_STAGE,
+    TERMINAL_STATUSES,
+    AnswerStatus,
+    Source,
+    Stage,
+    Status,
 )
-# The stage an ended execution shows: finished with answers, or stopped without (enough of) them.
-ENDED_STAGE = {
-    Status.COMPLETED: Stage.COMPLETED,
-    Status.PARTIAL_COMPLETED: Stage.COMPLETED,
-    Status.FAILED: Stage.FAILED,
-    Status.CANCELLED: Stage.FAILED,
-}
 
 
 def ending_fields(*, status: str, error_type: str, error: str, at: datetime) -> dict:
