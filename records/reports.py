@@ -11,7 +11,7 @@ import gzip
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,14 +26,18 @@ from records.analysis import (
 )
 from records.analysis.entities import aggregate_entities
 from records.analysis.legacy import legacy_brand_scores, legacy_competitive_analysis
-from records.analysis.trends import CellCounts, cell_counts
+from records.analysis.trends import CellCounts
+from records.materialise import (  # noqa: F401  (score rows are re-exported for callers)
+    build_cells,
+    is_valid,
+    score_rows,
+    store_cell_scores,
+    store_scores,
+)
 from records.models import (
     Answer,
     AnswerStatus,
-    BrandScore,
-    CellScore,
     LegacyDocument,
-    Prompt,
     ResultDocument,
     TestRecord,
 )
@@ -78,10 +82,6 @@ def brand_specs(record: TestRecord) -> list[BrandSpec]:
     return specs
 
 
-def _valid(answer: Answer) -> bool:
-    return answer.status == AnswerStatus.SUCCESS and bool(answer.text.strip())
-
-
 def build_scores(record: TestRecord, answers: list[Answer]) -> dict[str, Any]:
     """docs/metrics.md scores per brand, per platform and overall."""
     brands = [record.brand_name, *record.competitor_brands]
@@ -92,7 +92,7 @@ def build_scores(record: TestRecord, answers: list[Answer]) -> dict[str, Any]:
                 # {brandName} questions are one question per substituted brand: their own cell.
                 "question_index": _cell_index(record, a),
                 "run_index": a.run_index,
-                "valid": _valid(a) and bool(a.analysis),
+                "valid": is_valid(a) and bool(a.analysis),
                 "analysis": a.analysis or None,
             }
             for a in answers
@@ -152,7 +152,7 @@ def question_breakdown(record: TestRecord, answers: list[Answer]) -> list[dict[s
         groups[(answer.question_index, answer.brand)].append(answer)
     rows = []
     for (index, brand), group in sorted(groups.items()):
-        valid = [a for a in group if _valid(a) and a.analysis]
+        valid = [a for a in group if is_valid(a) and a.analysis]
         per_brand = {}
         for name in brands:
             entries = [a.analysis["brands"][name] for a in valid]
@@ -214,7 +214,7 @@ def top_cited_domains(answers: list[Answer]) -> list[dict[str, Any]]:
                     citation["domain"], (citation.get("owner"), citation.get("owner_brand"))
                 )
         counts.update(domains)
-    valid = sum(1 for a in answers if _valid(a))
+    valid = sum(1 for a in answers if is_valid(a))
     return [
         {
             "domain": domain,
@@ -232,7 +232,7 @@ def discovered_entities(answers: Iterable[Answer]) -> list[dict[str, Any]]:
 
     Tracked brands are scored in ``scores``; these are the names the user did not type in.
     """
-    rows = aggregate_entities((a.platform, a.analysis) for a in answers if _valid(a))
+    rows = aggregate_entities((a.platform, a.analysis) for a in answers if is_valid(a))
     return [row for row in rows if not row["tracked"]][:TOP_ENTITIES]
 
 
@@ -240,7 +240,7 @@ def legacy_sections(
     record: TestRecord, answers: list[Answer], summary: dict[str, Any]
 ) -> dict[str, Any]:
     """The finished-run fields the legacy mini-program reads at top level."""
-    valid = [a for a in answers if _valid(a) and a.analysis]
+    valid = [a for a in answers if is_valid(a) and a.analysis]
     brand_of = lambda a: a.brand or record.brand_name  # noqa: E731
     brand_scores = legacy_brand_scores(
         [(brand_of(a), a.analysis) for a in valid], record.brand_name, record.competitor_brands
@@ -357,101 +357,6 @@ def build_results(record: TestRecord, answers: list[Answer]) -> RunResults:
         legacy_sections(record, answers, report["summary"]),
         build_cells(record, answers),
     )
-
-
-def build_cells(
-    record: TestRecord, answers: list[Answer]
-) -> dict[tuple[str, int, str], dict[str, CellCounts]]:
-    """Per cell (platform, question index, substituted brand) and brand, the additive counts the
-    trend changes pool (records.analysis.trends)."""
-    return cell_counts(
-        (
-            {
-                "platform": a.platform,
-                "question_index": a.question_index,
-                "subject": a.brand or record.brand_name,
-                "valid": _valid(a) and bool(a.analysis),
-                "analysis": a.analysis or None,
-            }
-            for a in answers
-            if a.platform in record.platforms
-        ),
-        [record.brand_name, *record.competitor_brands],
-    )
-
-
-def store_cell_scores(
-    record: TestRecord, cells: dict[tuple[str, int, str], dict[str, CellCounts]]
-) -> None:
-    """Replace an execution's per-cell scores; each cell names the monitor prompt it asked."""
-    prompt_ids = list(record.prompt_ids or [])
-    existing = set(
-        Prompt.objects.filter(pk__in=[p for p in prompt_ids if p]).values_list("pk", flat=True)
-    )
-
-    def prompt_of(index: int) -> int | None:
-        pid = prompt_ids[index] if index < len(prompt_ids) else None
-        return pid if pid in existing else None
-
-    CellScore.objects.filter(record=record).delete()
-    CellScore.objects.bulk_create(
-        CellScore(
-            record=record,
-            brand=brand,
-            platform=platform,
-            question_index=index,
-            subject=subject,
-            prompt_id=prompt_of(index),
-            **asdict(counts),
-        )
-        for (platform, index, subject), per_brand in cells.items()
-        for brand, counts in per_brand.items()
-    )
-
-
-def _owned_citation_rates(scores: dict[str, Any], brand: str) -> dict[str, float | None]:
-    """A brand's owned-citation rate per platform ('' = mean over platforms with sources)."""
-    rates: dict[str, float | None] = {}
-    for platform, panel in scores["citations"].items():
-        rate = (panel.get("brand_citation_rate") or {}).get(brand)
-        rates[platform] = rate if isinstance(rate, int | float) else None
-    present = [r for r in rates.values() if r is not None]
-    rates[""] = sum(present) / len(present) if present else None
-    return rates
-
-
-def score_rows(record: TestRecord, scores: dict[str, Any]) -> Iterable[BrandScore]:
-    """BrandScore rows for every brand x (platform, overall)."""
-    for brand, data in scores["brands"].items():
-        owned = _owned_citation_rates(scores, brand)
-        for platform, metrics in [("", data["overall"]), *data["platforms"].items()]:
-            yield BrandScore(
-                record=record,
-                brand=brand,
-                platform=platform,
-                is_main_brand=brand == record.brand_name,
-                mention_rate=metrics["mention_rate"],
-                mention_rate_se=metrics["mention_rate_se"],
-                mrr=metrics["mrr"],
-                top1_rate=metrics["top1_rate"],
-                avg_rank=metrics["avg_rank"],
-                avg_rank_n=metrics["avg_rank_n"],
-                share_of_voice=metrics["share_of_voice"],
-                nss=metrics["nss"],
-                nss_n=metrics["nss_n"],
-                visibility_score=metrics["visibility_score"],
-                coverage=metrics["coverage"]["rate"],
-                valid_answers=metrics["coverage"]["valid"],
-                owned_citation_rate=owned.get(platform),
-                components=metrics["components"] or {},
-                scoring_version=scores["scoring_version"],
-            )
-
-
-def store_scores(record: TestRecord, scores: dict[str, Any]) -> None:
-    """Replace an execution's materialised scores."""
-    BrandScore.objects.filter(record=record).delete()
-    BrandScore.objects.bulk_create(score_rows(record, scores))
 
 
 def encode_report(report: dict[str, Any]) -> tuple[bytes, str, int]:

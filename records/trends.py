@@ -17,17 +17,12 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from django.utils import timezone
+from zoneinfo import ZoneInfo
 
 from records.analysis.scoring import visibility_score
 from records.analysis.trends import (
-    INTERVALS,
-    METRICS,
     CellCounts,
     cell_value,
     change,
@@ -36,136 +31,16 @@ from records.analysis.trends import (
     pool,
 )
 from records.models import BrandScore, CellScore, Monitor, Prompt
-from records.platforms import KNOWN_PLATFORMS
-
-#: The longest range one request may ask for.
-MAX_RANGE_DAYS = 731
-#: The range when ``from`` is not given: this many days up to ``to``.
-DEFAULT_RANGE_DAYS = {"day": 30, "week": 7 * 26, "month": 365}
-OVERALL = "overall"
-
-# BrandScore column per metric; ``sentiment`` is NSS in [-1, 1].
-_COLUMNS = {
-    "visibility_score": "visibility_score",
-    "mention_rate": "mention_rate",
-    "mrr": "mrr",
-    "share_of_voice": "share_of_voice",
-    "sentiment": "nss",
-    "top1_rate": "top1_rate",
-    "owned_citation_rate": "owned_citation_rate",
-}
-
-
-class TrendParamError(ValueError):
-    """A bad query parameter; ``field`` names it (the API answers 400 with it)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class TrendQuery:
-    """A validated trend request. Dates are days in the monitor's time zone, both inclusive;
-    ``platforms`` uses '' for overall; ``brands``/``platforms`` None = all."""
-
-    metrics: tuple[str, ...]
-    interval: str
-    start: date
-    end: date
-    brands: tuple[str, ...] | None = None
-    platforms: tuple[str, ...] | None = None
-    branded: bool | None = None
-
-
-def monitor_zone(monitor: Monitor) -> ZoneInfo:
-    try:
-        return ZoneInfo(monitor.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _list(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def _date(params: Mapping[str, str], field: str) -> date | None:
-    raw = (params.get(field) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw[:10]) if len(raw) > 10 else date.fromisoformat(raw)
-    except ValueError:
-        raise TrendParamError(field, f"{raw!r} is not a date (YYYY-MM-DD).") from None
-
-
-def clean_trend_params(
-    params: Mapping[str, str], *, monitor: Monitor, today: date | None = None
-) -> TrendQuery:
-    """Validate the trend query string. Every error names its field.
-
-    ``metric``: one of :data:`METRICS` or a comma list (default all); ``brand``: tracked brand
-    names, comma-separated (default all); ``platform``: platform ids or ``overall`` (default all
-    of the monitor's and overall); ``interval``: day | week | month (default day); ``from``/``to``:
-    ISO dates in the monitor's time zone, inclusive (default: ``to`` = today, ``from`` =
-    :data:`DEFAULT_RANGE_DAYS` earlier), at most :data:`MAX_RANGE_DAYS`; ``branded``: true/false
-    (default both, from BrandScore).
-    """
-    metrics = _list(params.get("metric")) or list(METRICS)
-    for metric in metrics:
-        if metric not in METRICS:
-            raise TrendParamError(
-                "metric", f"Unknown metric {metric!r}; one of {', '.join(METRICS)}."
-            )
-    interval = (params.get("interval") or "day").strip()
-    if interval not in INTERVALS:
-        raise TrendParamError("interval", f"Unknown interval {interval!r}; day, week or month.")
-
-    if today is None:
-        today = timezone.now().astimezone(monitor_zone(monitor)).date()
-    end = _date(params, "to") or today
-    start = _date(params, "from") or end - timedelta(days=DEFAULT_RANGE_DAYS[interval] - 1)
-    if start > end:
-        raise TrendParamError("from", f"from ({start}) is after to ({end}).")
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise TrendParamError("from", f"The range is longer than {MAX_RANGE_DAYS} days.")
-
-    brands = None
-    if names := _list(params.get("brand")):
-        tracked = set(monitor.brands.values_list("name", flat=True))
-        unknown = [n for n in names if n not in tracked]
-        if unknown:
-            raise TrendParamError("brand", f"Not a brand of this monitor: {', '.join(unknown)}.")
-        brands = tuple(names)
-
-    platforms = None
-    if ids := _list(params.get("platform")):
-        cleaned = []
-        for pid in ids:
-            if pid == OVERALL:
-                cleaned.append("")
-            elif pid in KNOWN_PLATFORMS:
-                cleaned.append(pid)
-            else:
-                raise TrendParamError("platform", f"Unknown platform {pid!r}.")
-        platforms = tuple(cleaned)
-
-    branded = None
-    raw = (params.get("branded") or "").strip().lower()
-    if raw:
-        if raw not in ("true", "false", "1", "0"):
-            raise TrendParamError("branded", "branded must be true or false.")
-        branded = raw in ("true", "1")
-    return TrendQuery(
-        metrics=tuple(metrics),
-        interval=interval,
-        start=start,
-        end=end,
-        brands=brands,
-        platforms=platforms,
-        branded=branded,
-    )
+from records.trend_params import (  # noqa: F401  (re-exported: the API and tests use them)
+    DEFAULT_RANGE_DAYS,
+    MAX_RANGE_DAYS,
+    METRIC_COLUMNS,
+    OVERALL,
+    TrendParamError,
+    TrendQuery,
+    clean_trend_params,
+    monitor_zone,
+)
 
 
 def _bounds(monitor: Monitor, query: TrendQuery) -> tuple[datetime, datetime]:
@@ -195,7 +70,7 @@ def _brandscore_rows(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]
         rows = rows.filter(brand__in=query.brands)
     if query.platforms is not None:
         rows = rows.filter(platform__in=query.platforms)
-    columns = sorted({_COLUMNS[m] for m in query.metrics})
+    columns = sorted({METRIC_COLUMNS[m] for m in query.metrics})
     return list(
         rows.order_by()
         .values(
@@ -311,7 +186,7 @@ def _points_from_brandscores(
     points = []
     for (period, brand, platform), rows in sorted(groups.items()):
         for metric in query.metrics:
-            column = _COLUMNS[metric]
+            column = METRIC_COLUMNS[metric]
             used = [r for r in rows if r[column] is not None]
             if not used:
                 continue
