@@ -446,8 +446,8 @@ def _seed_scores(layout: Layout) -> None:
             )
     sql = (
         f"INSERT INTO {table} (record_id, brand, platform, is_main_brand, visibility_score, "
-        "scoring_version, created_at, avg_rank_n, nss_n, components) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, 0, '{}')"
+        "scoring_version, created_at, avg_rank_n, nss_n, valid_answers, components) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, 0, 0, '{}')"
     )
     if not postgres:
         sql = sql.replace("%s", "?")
