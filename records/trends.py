@@ -62,10 +62,7 @@ def _brandscore_rows(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]
     WHERE testrecord.monitor_id = ? AND testrecord.created_at >= ? AND < ? [AND brand IN ...]
     — record_monitor_created_idx finds the executions, brandscore_unique_cell their rows.
     """
-    lo, hi = _bounds(monitor, query)
-    rows = BrandScore.objects.filter(
-        record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
-    )
+    rows = _monitor_scores(monitor, query)
     if query.brands is not None:
         rows = rows.filter(brand__in=query.brands)
     if query.platforms is not None:
@@ -89,13 +86,19 @@ def _brandscore_rows(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]
 
 def trend_query(monitor: Monitor, query: TrendQuery) -> Any:
     """The BrandScore queryset of :func:`_brandscore_rows` (for EXPLAIN tests and the bench)."""
-    lo, hi = _bounds(monitor, query)
     return (
-        BrandScore.objects.filter(
-            record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
-        )
+        _monitor_scores(monitor, query)
         .order_by()
         .values("record__execution_id", "brand", "platform", "visibility_score")
+    )
+
+
+def _monitor_scores(monitor: Monitor, query: TrendQuery):
+    """A monitor's BrandScore rows in the query's range: the one filter the trend serves and
+    the EXPLAIN test and the bench inspect."""
+    lo, hi = _bounds(monitor, query)
+    return BrandScore.objects.filter(
+        record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
     )
 
 
