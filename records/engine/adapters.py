@@ -37,3 +37,11 @@ def build_adapter(
     if config.platform != platform:
         raise ValueError(f"config for {config.platform!r} given for platform {platform!r}")
     return adapter_class(config, client=client)
+
+
+def access_modes(platform: str) -> tuple[str, ...]:
+    """The access modes our adapter for ``platform`` offers (``("plain",)`` at least)."""
+    try:
+        return ADAPTER_CLASSES[platform].access_modes
+    except KeyError:
+        raise ValueError(f"no adapter for platform {platform!r}") from None

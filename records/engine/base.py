@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+# How a platform is asked: ``plain`` is the chat API with web search off; ``search`` has the
+# platform search the web before it answers (where its API offers that). A run and a monitor
+# use one mode; answers, scores and trends of different modes are never compared.
+ACCESS_MODES = ("plain", "search")
+
 # Wire strings of docs/architecture.md's error taxonomy.
 ERROR_TYPES = (
     "timeout",
@@ -34,6 +39,8 @@ class Prompt:
     # The day a monitor's run stands for (its scheduled period); None for a one-off test. Only
     # the demo platform reads it, to let a demo monitor's history move over time.
     day: date | None = None
+    # One of ACCESS_MODES; an adapter asked for a mode it does not offer raises ValueError.
+    access_mode: str = "plain"
 
 
 @dataclass(slots=True)
@@ -45,8 +52,15 @@ class Reply:
     latency_ms: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
-    # Structured sources the platform returned: [{"url": ..., "title": ...}, ...]
+    # Structured sources the platform returned, in its order: [{"index": 1, "url": ...,
+    # "title": ..., "site_name": ..., "cited": bool | None}, ...]. ``index`` is the number the
+    # answer's inline markers ([1], [citation:1], 【1】, ^1) refer to; ``cited`` is True when the
+    # platform marks the source as cited, False when only retrieved, None when it does not say.
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # The web queries the platform ran for this answer, where it reports them.
+    web_queries: list[str] = field(default_factory=list)
+    # Billable web-search calls this answer made (0 in plain mode); priced by settings.
+    search_calls: int = 0
     synthetic: bool = False
 
 
@@ -79,6 +93,8 @@ class Adapter(Protocol):
     """Asks one platform one question."""
 
     platform: str
+    # The ACCESS_MODES this adapter can ask in; "plain" always.
+    access_modes: tuple[str, ...]
 
     def ask(self, prompt: Prompt) -> Reply:
         """Return the answer or raise ``PlatformError``."""

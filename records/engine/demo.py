@@ -48,6 +48,8 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 class DemoAdapter:
     """Answers offline after a small configurable latency; the same prompt gives the same text."""
 
+    access_modes: tuple[str, ...] = ("plain",)
+
     platform = "demo"
 
     def __init__(self, *, latency_ms: int = 300, cancel_event: threading.Event | None = None):

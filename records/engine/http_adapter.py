@@ -21,6 +21,9 @@ class HTTPAdapter:
     between adapters; an adapter closes only a client it created.
     """
 
+    # The access modes (records.engine.base.ACCESS_MODES) this adapter can ask in.
+    access_modes: tuple[str, ...] = ("plain",)
+
     def __init__(self, config: PlatformConfig, *, client: httpx.Client | None = None) -> None:
         self.platform = config.platform
         self.config = config
