@@ -242,3 +242,8 @@ def test_reanalyse_refuses_a_running_execution():
         services.reanalyse_execution(record=record)
     with pytest.raises(CommandError):
         call_command("reanalyse")
+
+
+def test_reap_stale_refuses_a_negative_threshold_with_a_command_error():
+    with pytest.raises(CommandError, match="--older-than"):
+        call_command("reap_stale", "--older-than", "-1")

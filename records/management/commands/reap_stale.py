@@ -1,7 +1,7 @@
 """Resume executions whose worker vanished; fail those lost too often (worker_lost)."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from records import tasks
 
@@ -27,8 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, older_than=None, **options):
         threshold = settings.BRANDTEST_STALE_AFTER if older_than is None else older_than
         if threshold < 0:
-            self.stderr.write("--older-than must be 0 or more seconds")
-            raise SystemExit(2)
+            raise CommandError("--older-than must be 0 or more seconds")
         swept = tasks.resume_lost_executions(older_than_seconds=threshold)
         for execution_id in swept["resumed"]:
             self.stdout.write(f"resumed {execution_id}")
