@@ -30,7 +30,7 @@ class ZhipuAdapter(OpenAICompatAdapter):
         return {"tools": [{"type": "web_search", "web_search": tool}]}
 
     def read_search(self, reply: Reply, data: dict[str, Any], message: dict[str, Any]) -> None:
-        results = search_list(data, "web_search", where="web_search")
+        results = search_list(data, "web_search", where="response")
         sources = []
         for position, item in enumerate(results, start=1):
             if not isinstance(item, dict):
@@ -62,7 +62,7 @@ class QianfanAdapter(OpenAICompatAdapter):
         return {"web_search": {"enable": True, "enable_citation": True, "enable_trace": True}}
 
     def read_search(self, reply: Reply, data: dict[str, Any], message: dict[str, Any]) -> None:
-        results = search_list(data, "search_results", where="search_results")
+        results = search_list(data, "search_results", where="response")
         reply.sources = unique_indexes(
             indexed_source(item.get("index"), item.get("url"), item.get("title"))
             for item in results

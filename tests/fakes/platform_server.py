@@ -376,9 +376,10 @@ def _respond(
     gemini = protocol == "gemini"
     kind = behaviour.kind
     if kind in ("ok", "timeout"):
-        data = _success(gemini, behaviour, model, record)
         if record.search is None:
-            return 200, {}, data
+            return 200, {}, _success(gemini, behaviour, model, record)
+        # Search answers carry the sources in the platform's search shape only.
+        data = _success(gemini, replace(behaviour, sources=()), model, record)
         status, payload = search_platforms.respond(record.search, behaviour, record, data, state)
         return status, {}, payload
     if kind == "malformed":
