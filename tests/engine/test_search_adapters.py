@@ -52,6 +52,13 @@ def test_a_platform_without_search_refuses_it_before_any_request(
     assert fake_server.requests == []
 
 
+def test_an_unknown_access_mode_is_refused_by_every_adapter(fake_server, fake_configs):
+    for platform in (*SEARCH_PLATFORMS, "deepseek"):
+        with pytest.raises(ValueError, match=f"{platform} has no 'web' access mode"):
+            ask(fake_configs[platform], mode="web")
+    assert fake_server.requests == []
+
+
 SEARCH_OPTIONS = {
     "forced_search": True,
     "enable_source": True,
