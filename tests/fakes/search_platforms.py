@@ -22,8 +22,15 @@ from urllib.parse import urlsplit
 WEB_SEARCH = "$web_search"
 GEMINI_REDIRECT = "https://vertexaisearch.cloud.google.com/grounding-api-redirect/"
 # A junk result of each kind adapters must skip: not an object, no URL, a URL of the wrong type,
-# a URL that is not http(s); appended after the good results when the fault is "bad_items".
-JUNK = ("junk", {"title": "no url"}, {"url": 42, "title": "wrong type"}, {"url": "javascript:x"})
+# a URL that is not http(s), an index that is not a number; appended after the good results
+# when the fault is "bad_items".
+JUNK = (
+    "junk",
+    {"title": "no url"},
+    {"url": 42, "title": "wrong type"},
+    {"url": "javascript:x"},
+    {"index": "x", "url": "https://bad-index.example.com/", "title": "bad index"},
+)
 
 
 def search_platform(protocol: str, body: Any) -> str | None:
