@@ -10,18 +10,23 @@ import httpx
 from records.engine.config import PlatformConfig
 from records.engine.gemini import GeminiAdapter
 from records.engine.http_adapter import HTTPAdapter
+from records.engine.kimi import KimiAdapter
 from records.engine.openai_compat import OpenAICompatAdapter
+from records.engine.qwen import QwenAdapter
+from records.engine.search_compat import OpenAISearchAdapter, QianfanAdapter, ZhipuAdapter
 
 ADAPTER_CLASSES: Mapping[str, type[HTTPAdapter]] = MappingProxyType(
     {
+        # DeepSeek's API has no web search; Ark's chat API has none either (its web_search
+        # tool is on the Responses API, see README): both stay plain.
         "deepseek": OpenAICompatAdapter,
         "doubao": OpenAICompatAdapter,
-        "qwen": OpenAICompatAdapter,
-        "kimi": OpenAICompatAdapter,
-        "zhipu": OpenAICompatAdapter,
-        "chatgpt": OpenAICompatAdapter,
+        "qwen": QwenAdapter,
+        "kimi": KimiAdapter,
+        "zhipu": ZhipuAdapter,
+        "chatgpt": OpenAISearchAdapter,
         "gemini": GeminiAdapter,
-        "wenxin": OpenAICompatAdapter,
+        "wenxin": QianfanAdapter,
     }
 )
 

@@ -23,6 +23,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 }
 PLATFORMS: tuple[str, ...] = tuple(DEFAULTS)
 
+# The model asked in ``search`` mode where it is not the plain one (``<PLATFORM>_SEARCH_MODEL``
+# overrides): OpenAI's chat completions search only with a search model, see
+# https://platform.openai.com/docs/guides/tools-web-search (chat completions tab).
+SEARCH_MODELS: dict[str, str] = {"chatgpt": "gpt-4o-mini-search-preview"}
+
 
 def env_var(platform: str, setting: str) -> str:
     """The environment variable holding one platform setting, e.g. ``KIMI_API_KEY``."""
@@ -38,6 +43,12 @@ class PlatformConfig:
     model: str
     timeout: float = DEFAULT_TIMEOUT
     api_key: str = field(default="", repr=False)
+    # The model for ``search`` mode; "" means the plain ``model``.
+    search_model: str = ""
+
+    def model_for(self, access_mode: str) -> str:
+        """The model to ask in ``access_mode``."""
+        return (self.search_model or self.model) if access_mode == "search" else self.model
 
     @property
     def configured(self) -> bool:
@@ -48,14 +59,16 @@ class PlatformConfig:
         key = "<set>" if self.api_key else "<unset>"
         return (
             f"PlatformConfig(platform={self.platform!r}, base_url={self.base_url!r}, "
-            f"model={self.model!r}, timeout={self.timeout!r}, api_key={key})"
+            f"model={self.model!r}, search_model={self.search_model!r}, "
+            f"timeout={self.timeout!r}, api_key={key})"
         )
 
 
 def platform_configs(
     environ: Mapping[str, str], *, default_timeout: float = DEFAULT_TIMEOUT
 ) -> dict[str, PlatformConfig]:
-    """Read ``<PLATFORM>_API_KEY``, ``_BASE_URL``, ``_MODEL`` and ``_TIMEOUT`` for each platform.
+    """Read ``<PLATFORM>_API_KEY``, ``_BASE_URL``, ``_MODEL``, ``_SEARCH_MODEL`` and ``_TIMEOUT``
+    for each platform.
 
     Blank values fall back to the defaults; a timeout that is not a positive number of seconds
     raises ``ValueError`` naming the variable.
@@ -68,6 +81,7 @@ def platform_configs(
             model=_get(environ, platform, "MODEL") or model,
             timeout=_timeout(environ, platform, default_timeout),
             api_key=_get(environ, platform, "API_KEY"),
+            search_model=_get(environ, platform, "SEARCH_MODEL") or SEARCH_MODELS.get(platform, ""),
         )
     return configs
 

@@ -11,6 +11,7 @@ from records.engine.base import PlatformError, Prompt, Reply
 from records.engine.classify import bad_response, error_from_exception, error_from_response
 from records.engine.config import PlatformConfig, env_var
 from records.engine.errors import describe_failure
+from records.engine.sources import SearchShapeError
 
 
 class HTTPAdapter:
@@ -31,15 +32,35 @@ class HTTPAdapter:
         self._client = client if client is not None else httpx.Client()
 
     def ask(self, prompt: Prompt) -> Reply:
-        """Send ``prompt.question`` verbatim; return the answer or raise ``PlatformError``."""
+        """Send ``prompt.question`` verbatim; return the answer or raise ``PlatformError``.
+
+        Raises ``ValueError`` for an access mode this adapter does not offer: the services
+        refuse such a request before any call, so reaching here is a bug, not a platform error.
+        """
+        if prompt.access_mode not in self.access_modes:
+            raise ValueError(
+                f"{self.platform} has no {prompt.access_mode!r} access mode "
+                f"(it offers {', '.join(self.access_modes)})"
+            )
         config = self.config
         if not config.configured:
             detail = f"{env_var(self.platform, 'API_KEY')} is not set"
             raise PlatformError(
                 "auth_failed", describe_failure(self.platform, "auth_failed", detail=detail)
             )
-        url, headers, body = self.request(prompt)
         started = time.perf_counter()
+        reply = self.converse(prompt)
+        reply.latency_ms = round((time.perf_counter() - started) * 1000)
+        return reply
+
+    def converse(self, prompt: Prompt) -> Reply:
+        """One request and its reply; adapters needing a round trip (Kimi's tool call) loop."""
+        url, headers, body = self.request(prompt)
+        return self.read(self.post(url, headers, body), prompt)
+
+    def post(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body``; the 2xx JSON object, or a classified ``PlatformError``."""
+        config = self.config
         try:
             response = self._client.post(
                 url, headers=headers, json=body, timeout=httpx.Timeout(config.timeout)
@@ -48,7 +69,6 @@ class HTTPAdapter:
             raise error_from_exception(
                 self.platform, exc, timeout=config.timeout, secret=config.api_key
             ) from exc
-        latency_ms = round((time.perf_counter() - started) * 1000)
         if not response.is_success:
             raise error_from_response(self.platform, response, secret=config.api_key)
         try:
@@ -57,18 +77,24 @@ class HTTPAdapter:
             raise bad_response(self.platform, "the body is not JSON") from None
         if not isinstance(data, dict):
             raise bad_response(self.platform, "the body is not a JSON object")
+        return data
+
+    def read(self, data: dict[str, Any], prompt: Prompt) -> Reply:
+        """``parse`` with any shape it did not expect turned into a ``bad_response``."""
         try:
-            reply = self.parse(data)
+            return self.parse(data, prompt)
+        except SearchShapeError as exc:
+            # Not retried: the same question gets the same documented-or-not shape, and each
+            # retry of a search call is billed.
+            raise bad_response(self.platform, str(exc), retryable=False) from exc
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
             raise bad_response(self.platform, f"unexpected shape ({type(exc).__name__})") from exc
-        reply.latency_ms = latency_ms
-        return reply
 
     def request(self, prompt: Prompt) -> tuple[str, dict[str, str], dict[str, Any]]:
         """The URL, headers and JSON body that ask ``prompt``."""
         raise NotImplementedError
 
-    def parse(self, data: dict[str, Any]) -> Reply:
+    def parse(self, data: dict[str, Any], prompt: Prompt) -> Reply:
         """The reply in a 2xx JSON body; raises ``PlatformError`` when it holds no answer."""
         raise NotImplementedError
 

@@ -1,4 +1,5 @@
-"""Normalises the sources platforms return next to an answer into ``[{"url", "title"}]``."""
+"""Reads the sources platforms return next to an answer: ``normalise_sources`` for plain mode
+(``[{"url", "title"}]``), the ``indexed_source`` helpers for search mode."""
 
 from __future__ import annotations
 
@@ -47,3 +48,79 @@ def _url_and_title(item: Any) -> tuple[str, str]:
 
 def _is_web_url(text: str) -> bool:
     return text.strip().lower().startswith(("http://", "https://"))
+
+
+# Search-mode sources: each platform's documented list read into one shape. A malformed
+# container (not a list, not an object) is a ``bad_response``; a malformed item inside a
+# well-formed list (not an object, no http(s) URL, an index that is not a positive integer) is
+# skipped, so one odd search result never costs the whole answer.
+
+
+class SearchShapeError(ValueError):
+    """A search field is not in the platform's documented shape (raised as ``bad_response``)."""
+
+
+def search_list(container: Any, key: str, *, where: str) -> list[Any]:
+    """``container[key]`` as a list: [] when absent or null, ``SearchShapeError`` otherwise."""
+    if container is None:
+        return []
+    if not isinstance(container, dict):
+        raise SearchShapeError(f"{where} is not an object")
+    value = container.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SearchShapeError(f"{where}.{key} is not a list")
+    return value
+
+
+def search_object(container: dict[str, Any], key: str, *, where: str) -> dict[str, Any] | None:
+    """``container[key]`` when it is an object, None when absent or null."""
+    value = container.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SearchShapeError(f"{where}.{key} is not an object")
+    return value
+
+
+def indexed_source(
+    index: Any, url: Any, title: Any = "", site_name: Any = "", cited: bool | None = None
+) -> dict[str, Any] | None:
+    """One source in the engine's shape, or None when its URL or index is unusable.
+
+    ``index`` is the number the answer's inline markers use for it (1-based)."""
+    if isinstance(index, str) and index.strip().isdigit():
+        index = int(index)
+    if isinstance(index, bool) or not isinstance(index, int) or index < 1:
+        return None
+    if not isinstance(url, str) or not _is_web_url(url):
+        return None
+    return {
+        "index": index,
+        "url": url.strip(),
+        "title": title.strip() if isinstance(title, str) else "",
+        "site_name": site_name.strip() if isinstance(site_name, str) else "",
+        "cited": cited,
+    }
+
+
+def unique_indexes(sources: Iterable[dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """Drop unusable sources and later repeats of an index, keeping the platform's order."""
+    seen: set[int] = set()
+    kept = []
+    for source in sources:
+        if source is None or source["index"] in seen:
+            continue
+        seen.add(source["index"])
+        kept.append(source)
+    return kept
+
+
+def text_list(value: Any, *, where: str) -> list[str]:
+    """A list of non-empty strings (web queries); non-strings inside are skipped."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SearchShapeError(f"{where} is not a list")
+    return [item.strip() for item in value if isinstance(item, str) and item.strip()]

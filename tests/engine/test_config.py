@@ -62,3 +62,14 @@ def test_the_key_never_appears_in_repr_or_str():
     assert "sk-very-secret-key" not in str(config)
     assert "api_key=<set>" in repr(config)
     assert "api_key=<unset>" in repr(platform_configs({})["deepseek"])
+
+
+def test_search_mode_asks_the_search_model_where_one_is_set():
+    configs = platform_configs({"KIMI_SEARCH_MODEL": "kimi-k2-search", "CHATGPT_MODEL": "gpt-4o"})
+
+    assert configs["kimi"].model_for("search") == "kimi-k2-search"
+    assert configs["kimi"].model_for("plain") == "moonshot-v1-8k"
+    # OpenAI searches on chat completions only with a search model: that is chatgpt's default.
+    assert configs["chatgpt"].model_for("search") == "gpt-4o-mini-search-preview"
+    assert configs["chatgpt"].model_for("plain") == "gpt-4o"
+    assert configs["qwen"].model_for("search") == "qwen-plus"

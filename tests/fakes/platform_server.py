@@ -3,6 +3,10 @@ Gemini generateContent protocols, with scripted failures, fixed latency and requ
 
 Every path prefix works, so each platform can get its own base URL
 (``{base_url}/deepseek``, ``{base_url}/gemini``) and tests can tell the platforms apart.
+Requests carrying a platform's web-search switch get that platform's documented search answer
+(tests/fakes/search_platforms.py), including Kimi's two-step tool-call round trip and DashScope's
+own text-generation path (``{prefix}/api/v1/services/aigc/text-generation/generation``).
+
 Which behaviour a request gets, first match wins:
 
 1. an ``X-Fake-Behaviour`` request header (e.g. ``429:0.05``; handy with curl);
@@ -26,6 +30,11 @@ from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+
+try:  # a package import under pytest, a sibling module when run as a script
+    from tests.fakes import search_platforms
+except ImportError:  # pragma: no cover
+    import search_platforms  # type: ignore[no-redef]
 
 PLATFORMS = ("deepseek", "doubao", "qwen", "kimi", "zhipu", "chatgpt", "gemini", "wenxin")
 
@@ -53,8 +62,13 @@ class Behaviour:
     retry_after: str | None = None
     seconds: float = 0.0  # extra delay before answering (on top of the server's latency)
     answer: str | None = None  # None: echo the question
-    sources: tuple[tuple[str, str], ...] = ()  # (url, title) pairs
+    sources: tuple[tuple[str, ...], ...] = ()  # (url, title[, site name]) tuples
     source_style: str = "citations"  # citations | search_results | annotations
+    # Search mode only (see search_platforms): cited indexes (None: all), reported web
+    # queries, and one documented-shape violation to commit.
+    cited: tuple[int, ...] | None = None
+    queries: tuple[str, ...] = ()
+    fault: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -78,12 +92,24 @@ class Behaviour:
 def ok(
     answer: str | None = None,
     *,
-    sources: tuple[tuple[str, str], ...] = (),
+    sources: tuple[tuple[str, ...], ...] = (),
     style: str = "citations",
     seconds: float = 0.0,
+    cited: tuple[int, ...] | None = None,
+    queries: tuple[str, ...] = (),
+    fault: str = "",
 ) -> Behaviour:
     """Success; ``seconds`` delays this answer only."""
-    return Behaviour("ok", answer=answer, sources=sources, source_style=style, seconds=seconds)
+    return Behaviour(
+        "ok",
+        answer=answer,
+        sources=sources,
+        source_style=style,
+        seconds=seconds,
+        cited=cited,
+        queries=queries,
+        fault=fault,
+    )
 
 
 def rate_limited(retry_after: str | None = None) -> Behaviour:
@@ -106,7 +132,7 @@ class RecordedRequest:
 
     path: str
     prefix: str  # the part of the path before the protocol's own path, e.g. "deepseek"
-    protocol: str  # "openai" | "gemini"
+    protocol: str  # "openai" | "gemini" | "dashscope"
     model: str
     headers: dict[str, str]  # lower-cased names
     body: Any  # parsed JSON, or the raw text when it is not JSON
@@ -117,13 +143,21 @@ class RecordedRequest:
 
     @property
     def question(self) -> str | None:
-        """The single user message's text, whichever protocol asked it."""
+        """The user message's text, whichever protocol asked it."""
         try:
             if self.protocol == "gemini":
                 return self.body["contents"][-1]["parts"][0]["text"]
-            return self.body["messages"][-1]["content"]
-        except (KeyError, IndexError, TypeError):
+            messages = self.body["input" if self.protocol == "dashscope" else "messages"]
+            if self.protocol == "dashscope":
+                messages = messages["messages"]
+            return next(m["content"] for m in reversed(messages) if m.get("role") == "user")
+        except (KeyError, IndexError, TypeError, AttributeError, StopIteration):
             return None
+
+    @property
+    def search(self) -> str | None:
+        """The platform whose web-search switch this request carries (None: plain)."""
+        return search_platforms.search_platform(self.protocol, self.body)
 
 
 @dataclass
@@ -136,6 +170,8 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     in_flight: dict[str, int] = field(default_factory=dict)
     peaks: dict[str, int] = field(default_factory=dict)
+    # Kimi tool calls awaiting their tool-result round: call id -> (behaviour, first response).
+    tool_calls: dict[str, tuple[Behaviour, Any]] = field(default_factory=dict)
 
 
 class FakePlatformServer:
@@ -254,6 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path.endswith("/chat/completions"):
             protocol, prefix = "openai", path.removesuffix("/chat/completions")
+        elif path.endswith(search_platforms.GENERATION_PATH):
+            protocol, prefix = "dashscope", path.removesuffix(search_platforms.GENERATION_PATH)
         elif ":generateContent" in path and "/models/" in path:
             protocol, prefix = "gemini", path[: path.rindex("/models/")]
         else:
@@ -268,7 +306,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             model = body.get("model", "") if isinstance(body, dict) else ""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        behaviour = self._choose(state, headers, model, prefix)
+        with state.lock:  # a Kimi tool-result round continues its first round's behaviour
+            pending = state.tool_calls.get(search_platforms.tool_call_id(body) or "")
+        behaviour = pending[0] if pending else self._choose(state, headers, model, prefix)
         record = RecordedRequest(
             path,
             prefix.strip("/"),
@@ -291,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
         if interrupted:
             self.close_connection = True
             return
-        status, response_headers, payload = _respond(protocol, behaviour, model, record)
+        status, response_headers, payload = _respond(protocol, behaviour, model, record, state)
         try:
             self._send(status, payload, response_headers)
         except (BrokenPipeError, ConnectionResetError):
@@ -330,13 +370,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _respond(
-    protocol: str, behaviour: Behaviour, model: str, record: RecordedRequest
+    protocol: str, behaviour: Behaviour, model: str, record: RecordedRequest, state: _State
 ) -> tuple[int, dict[str, str], Any]:
     """Status, extra headers and JSON payload (or raw bytes) for ``behaviour``."""
     gemini = protocol == "gemini"
     kind = behaviour.kind
     if kind in ("ok", "timeout"):
-        return 200, {}, _success(gemini, behaviour, model, record)
+        if record.search is None:
+            return 200, {}, _success(gemini, behaviour, model, record)
+        # Search answers carry the sources in the platform's search shape only.
+        data = _success(gemini, replace(behaviour, sources=()), model, record)
+        status, payload = search_platforms.respond(record.search, behaviour, record, data, state)
+        return status, {}, payload
     if kind == "malformed":
         return 200, {}, b'{"choices": [{"message": {"content": "cut sho'
     if kind == "empty":
