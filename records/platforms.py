@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from records.engine.adapters import access_modes as adapter_access_modes
 from records.engine.adapters import build_adapter
-from records.engine.base import Adapter
+from records.engine.base import ACCESS_MODES, Adapter
 from records.engine.config import PLATFORMS, PlatformConfig
 from records.engine.demo import DemoAdapter
 
@@ -72,6 +73,28 @@ class PlatformInfo:
     name: str
     configured: bool
     synthetic: bool
+    # The ACCESS_MODES our adapter for it offers, e.g. ("plain", "search").
+    access_modes: tuple[str, ...] = ("plain",)
+
+
+def platform_access_modes(platform: str) -> tuple[str, ...]:
+    """The access modes a run may ask ``platform`` in (``plain`` always)."""
+    if platform == DEMO_PLATFORM:
+        return DemoAdapter.access_modes
+    return adapter_access_modes(platform)
+
+
+def access_mode_errors(access_mode: str, platforms: list[str]) -> list[str]:
+    """Why a run cannot ask ``platforms`` in ``access_mode`` (empty when it can): an unknown
+    mode, or each platform without that mode, named with the modes it has."""
+    if access_mode not in ACCESS_MODES:
+        return [f"Unknown access mode {access_mode!r}; one of {', '.join(ACCESS_MODES)}."]
+    errors = []
+    for platform in platforms:
+        modes = platform_access_modes(platform)
+        if access_mode not in modes:
+            errors.append(f"{platform} has no {access_mode} mode; its modes: {', '.join(modes)}")
+    return errors
 
 
 def platform_configs() -> dict[str, PlatformConfig]:
@@ -84,11 +107,22 @@ def platform_infos() -> list[PlatformInfo]:
     """All platforms with whether a run may use them now."""
     configured = {name for name, config in platform_configs().items() if config.configured}
     infos = [
-        PlatformInfo(p, DISPLAY_NAMES[p], p in configured, synthetic=False) for p in REAL_PLATFORMS
+        PlatformInfo(p, DISPLAY_NAMES[p], p in configured, synthetic=False, access_modes=_modes(p))
+        for p in REAL_PLATFORMS
     ]
     if settings.BRANDTEST_DEMO_ENABLED:
-        infos.append(PlatformInfo(DEMO_PLATFORM, DISPLAY_NAMES[DEMO_PLATFORM], True, True))
+        infos.append(
+            PlatformInfo(
+                DEMO_PLATFORM, DISPLAY_NAMES[DEMO_PLATFORM], True, True, _modes(DEMO_PLATFORM)
+            )
+        )
     return infos
+
+
+def _modes(platform: str) -> tuple[str, ...]:
+    # In ACCESS_MODES order, so the list reads the same for every platform.
+    offered = platform_access_modes(platform)
+    return tuple(mode for mode in ACCESS_MODES if mode in offered)
 
 
 def available_platforms() -> set[str]:
