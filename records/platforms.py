@@ -144,3 +144,40 @@ def build_adapters(
         else:
             adapters[platform] = build_adapter(platform, configs[platform])
     return adapters
+
+
+def clean_platforms(platforms: list[str], errors: dict[str, list[str]]) -> list[str]:
+    """Canonical, configured, de-duplicated platform ids; problems go to ``errors["platforms"]``."""
+    cleaned: list[str] = []
+    if not platforms:
+        errors.setdefault("platforms", []).append("At least one platform is required.")
+    available = available_platforms()
+    for name in platforms or []:
+        platform = canonical_platform(name) if isinstance(name, str) else None
+        if platform is None:
+            errors.setdefault("platforms", []).append(f"Unknown platform {name!r}.")
+        elif platform not in available:
+            errors.setdefault("platforms", []).append(
+                f"Platform {platform!r} is not configured on this server "
+                f"(set {platform.upper()}_API_KEY)."
+                if platform != "demo"
+                else "The demo platform is disabled on this server."
+            )
+        elif platform not in cleaned:
+            cleaned.append(platform)
+    return cleaned
+
+
+def clean_access_mode(
+    access_mode: str | None, platforms: list[str], errors: dict[str, list[str]]
+) -> str:
+    """The run's access mode (None: BRANDTEST_DEFAULT_ACCESS_MODE); an unknown mode, or a
+    platform without it, goes to ``errors["access_mode"]`` naming the platform."""
+    mode = settings.BRANDTEST_DEFAULT_ACCESS_MODE if access_mode is None else access_mode
+    mode = mode.strip().lower() if isinstance(mode, str) else mode
+    if not isinstance(mode, str):
+        errors.setdefault("access_mode", []).append("access_mode must be a string.")
+        return "plain"
+    if problems := access_mode_errors(mode, platforms):
+        errors.setdefault("access_mode", []).extend(problems)
+    return mode

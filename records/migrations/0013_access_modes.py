@@ -5,48 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0012_throttle_hits'),
+        ("records", "0012_throttle_hits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='answer',
-            name='access_mode',
-            field=models.CharField(choices=[('plain', 'plain'), ('search', 'search')], default='plain', max_length=10),
+            model_name="answer",
+            name="access_mode",
+            field=models.CharField(
+                choices=[("plain", "plain"), ("search", "search")], default="plain", max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='answer',
-            name='search_calls',
+            model_name="answer",
+            name="search_calls",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='answer',
-            name='web_queries',
+            model_name="answer",
+            name="web_queries",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='monitor',
-            name='access_mode',
-            field=models.CharField(choices=[('plain', 'plain'), ('search', 'search')], default='plain', max_length=10),
+            model_name="monitor",
+            name="access_mode",
+            field=models.CharField(
+                choices=[("plain", "plain"), ("search", "search")], default="plain", max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='testrecord',
-            name='access_mode',
-            field=models.CharField(choices=[('plain', 'plain'), ('search', 'search')], default='plain', max_length=10),
+            model_name="testrecord",
+            name="access_mode",
+            field=models.CharField(
+                choices=[("plain", "plain"), ("search", "search")], default="plain", max_length=10
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.CheckConstraint(condition=models.Q(('access_mode__in', ('plain', 'search'))), name='answer_access_mode_valid'),
+            model_name="answer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("access_mode__in", ("plain", "search"))),
+                name="answer_access_mode_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monitor',
-            constraint=models.CheckConstraint(condition=models.Q(('access_mode__in', ['plain', 'search'])), name='monitor_access_mode_valid'),
+            model_name="monitor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("access_mode__in", ["plain", "search"])),
+                name="monitor_access_mode_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='testrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('access_mode__in', ('plain', 'search'))), name='record_access_mode_valid'),
+            model_name="testrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("access_mode__in", ("plain", "search"))),
+                name="record_access_mode_valid",
+            ),
         ),
     ]

@@ -22,7 +22,6 @@ from records.models.choices import (
     Status,
 )
 
-
 # How a run asked its platforms (records.engine.base.ACCESS_MODES): web search off or on.
 ACCESS_MODE_CHOICES = [(mode, mode) for mode in ACCESS_MODES]
 
