@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from records import execution
+from records import execution, services
 from records.models import Answer, TestRecord
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +131,22 @@ def test_openapi_shows_the_access_mode(api_client):
     assert "access_mode" in components["Execution"]["properties"]
     assert "access_mode" in components["ExecutionStatus"]["properties"]
     assert "access_modes" in components["Platform"]["properties"]
+
+
+def test_reanalyse_rebuilds_cited_and_retrieved_from_the_stored_sources(api_client):
+    execution_id = start(api_client, platforms=["demo"], access_mode="search").json()[
+        "execution_id"
+    ]
+    execution.run_execution(execution_id=execution_id)
+    record = TestRecord.objects.get(execution_id=execution_id)
+    before = {a.pk: a.analysis for a in record.answers.all()}
+    # As an analysis from before sources were split into cited and retrieved looked.
+    for answer in record.answers.all():
+        answer.analysis = {"analyzer_version": "analyzer-1.1"}
+        answer.save(update_fields=["analysis"])
+    services.reanalyse_execution(record=record)
+    after = {a.pk: a.analysis for a in record.answers.all()}
+    assert after == before
+    assert {a["analyzer_version"] for a in after.values()} == {"analyzer-1.2"}
+    panel = api_client.get(f"/api/v1/executions/{execution_id}/results/").json()["citation_panel"]
+    assert panel["answers_with_sources"] == 1 and panel["retrieved_domains"]
