@@ -172,12 +172,17 @@ def clean_access_mode(
     access_mode: str | None, platforms: list[str], errors: dict[str, list[str]]
 ) -> str:
     """The run's access mode (None: BRANDTEST_DEFAULT_ACCESS_MODE); an unknown mode, or a
-    platform without it, goes to ``errors["access_mode"]`` naming the platform."""
+    platform without it, goes to ``errors["access_mode"]`` naming the platform. ``platforms``
+    are the names as requested (aliases allowed)."""
     mode = settings.BRANDTEST_DEFAULT_ACCESS_MODE if access_mode is None else access_mode
     mode = mode.strip().lower() if isinstance(mode, str) else mode
     if not isinstance(mode, str):
         errors.setdefault("access_mode", []).append("access_mode must be a string.")
         return "plain"
-    if problems := access_mode_errors(mode, platforms):
+    # Every platform the request names, configured or not: a mode it lacks is its own error.
+    names = platforms if isinstance(platforms, list | tuple) else []
+    named = [canonical_platform(p) for p in names if isinstance(p, str)]
+    known = list(dict.fromkeys(p for p in named if p is not None))
+    if problems := access_mode_errors(mode, known):
         errors.setdefault("access_mode", []).extend(problems)
     return mode

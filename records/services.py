@@ -163,7 +163,7 @@ def clean_execution_input(
             )
 
     cleaned_platforms = clean_platforms(platforms, errors)
-    mode = clean_access_mode(access_mode, cleaned_platforms, errors)
+    mode = clean_access_mode(access_mode, platforms, errors)
 
     if repeats is None:
         repeats = settings.BRANDTEST_DEFAULT_REPEATS

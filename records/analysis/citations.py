@@ -255,8 +255,9 @@ def _structured_sources(collector: _Collector, sources: Sequence[Mapping]) -> di
         url = source.get("url") if isinstance(source, Mapping) else None
         if not url:
             continue
-        title = source.get("title") or source.get("site_name")
-        citation = collector.add(str(url), "structured", str(title) if title else None)
+        # The site's name where the platform gives one, else the page title.
+        name = source.get("site_name") or source.get("title")
+        citation = collector.add(str(url), "structured", str(name) if name else None)
         if citation is None:
             continue
         index = source.get("index")

@@ -222,7 +222,7 @@ def clean_monitor_input(
     if not name or len(name) > 200:
         errors.setdefault("name", []).append("The name is required (1-200 characters).")
     cleaned_platforms = clean_platforms(platforms if isinstance(platforms, list) else [], errors)
-    mode = clean_access_mode(access_mode, cleaned_platforms, errors)
+    mode = clean_access_mode(access_mode, platforms, errors)
     if not isinstance(repeats, int) or isinstance(repeats, bool):
         errors.setdefault("repeats", []).append("Repeats must be an integer.")
         repeats = 1

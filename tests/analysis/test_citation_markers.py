@@ -104,3 +104,13 @@ def test_the_panel_keeps_retrieved_domains_apart_and_owned_rate_counts_only_cite
     plain = panel["plain"]
     assert plain["returns_sources"] is False and plain["owned_citation_rate"] == "n/a"
     assert plain["retrieved_domains"] == [] and plain["domains"][0]["citation_rate"] == "n/a"
+
+
+def test_a_returned_sources_site_name_names_the_citation():
+    sources = [
+        {"index": 1, "url": "https://www.zhihu.com/q/1", "title": "某问题", "site_name": "知乎"}
+    ]
+    (found,) = extract_citations("见[1]。", sources)[0]
+    assert found.site_name == "知乎"
+    (titled,) = extract_citations("见[1]。", [{"url": "https://a.com/x", "title": "A page"}])[0]
+    assert titled.site_name == "A page"

@@ -150,3 +150,11 @@ def test_reanalyse_rebuilds_cited_and_retrieved_from_the_stored_sources(api_clie
     assert {a["analyzer_version"] for a in after.values()} == {"analyzer-1.2"}
     panel = api_client.get(f"/api/v1/executions/{execution_id}/results/").json()["citation_panel"]
     assert panel["answers_with_sources"] == 1 and panel["retrieved_domains"]
+
+
+def test_an_unconfigured_platform_without_the_mode_is_named_in_both_fields(api_client):
+    response = start(api_client, platforms=["DeepSeek", "demo"], access_mode="search")
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert fields["access_mode"] == ["deepseek has no search mode; its modes: plain"]
+    assert "deepseek" in fields["platforms"][0]
