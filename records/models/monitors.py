@@ -7,9 +7,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.timezone import now as utc_now
+from django.utils.timezone import now as utc_now  # Monitor has a field named timezone.
 
-from records.models.executions import ACCESS_MODE_CHOICES  # Monitor has a field named timezone.
+from records.models.executions import ACCESS_MODE_CHOICES
 
 DEFAULT_SCHEDULE = "0 9 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
