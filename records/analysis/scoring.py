@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-SCORING_VERSION = "vs-1.1"
+# vs-1.2: citation panels count cited sources only and list retrieved ones apart.
+SCORING_VERSION = "vs-1.2"
 WEIGHTS = {"mention_rate": 0.40, "mrr": 0.30, "share_of_voice": 0.20, "sentiment": 0.10}
 LOW_SAMPLE_QUESTIONS = 10
 

@@ -5,8 +5,10 @@ and reported with cited versus retrieved domains. The legacy contract stays plai
 import json
 
 import pytest
+from django.core.management import call_command
 
 from records import execution, services
+from records.analysis import SCORING_VERSION
 from records.models import Answer, TestRecord
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +160,13 @@ def test_an_unconfigured_platform_without_the_mode_is_named_in_both_fields(api_c
     fields = response.json()["fields"]
     assert fields["access_mode"] == ["deepseek has no search mode; its modes: plain"]
     assert "deepseek" in fields["platforms"][0]
+
+
+def test_reanalyse_outdated_picks_up_runs_scored_before_the_split(api_client):
+    execution_id = start(api_client, platforms=["demo"], access_mode="search").json()[
+        "execution_id"
+    ]
+    execution.run_execution(execution_id=execution_id)
+    TestRecord.objects.filter(execution_id=execution_id).update(scoring_version="vs-1.1")
+    call_command("reanalyse", "--outdated", verbosity=0)
+    assert TestRecord.objects.get(execution_id=execution_id).scoring_version == SCORING_VERSION
