@@ -333,6 +333,11 @@ BRANDTEST_DEMO_LATENCY_MS = env_int("BRANDTEST_DEMO_LATENCY_MS", 300)
 # Repeats per (question, platform) cell when a caller does not say (the legacy API never does).
 BRANDTEST_DEFAULT_REPEATS = env_int("BRANDTEST_DEFAULT_REPEATS", 1)
 BRANDTEST_MAX_REPEATS = env_int("BRANDTEST_MAX_REPEATS", 5)
+# The access mode of a v1 run or monitor whose request names none: "plain" (web search off) or
+# "search" (a platform without search then refuses the run). The legacy API is always plain.
+BRANDTEST_DEFAULT_ACCESS_MODE = os.environ.get("BRANDTEST_DEFAULT_ACCESS_MODE", "plain").strip()
+if BRANDTEST_DEFAULT_ACCESS_MODE not in ("plain", "search"):
+    raise ImproperlyConfigured("BRANDTEST_DEFAULT_ACCESS_MODE must be plain or search.")
 # Concurrency of one execution's calls: overall and per platform.
 BRANDTEST_GLOBAL_CONCURRENCY = env_int("BRANDTEST_GLOBAL_CONCURRENCY", 8)
 BRANDTEST_PLATFORM_CONCURRENCY = env_int("BRANDTEST_PLATFORM_CONCURRENCY", 3)
@@ -377,6 +382,27 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"BRANDTEST_PLATFORM_PRICES is not JSON: {exc}") from exc
+# Web-search calls are priced apart from tokens, per call (answers store ``search_calls``).
+# EXAMPLES, not the platforms' real prices: set your own (JSON in BRANDTEST_SEARCH_PRICES, same
+# shape). A platform not listed here charges nothing for its searches.
+_EXAMPLE_SEARCH_PRICES = {
+    "qwen": {"per_call": 0.004, "currency": "CNY"},
+    "kimi": {"per_call": 0.03, "currency": "CNY"},
+    "zhipu": {"per_call": 0.01, "currency": "CNY"},
+    "wenxin": {"per_call": 0.02, "currency": "CNY"},
+    "doubao": {"per_call": 0.004, "currency": "CNY"},
+    "chatgpt": {"per_call": 0.01, "currency": "USD"},
+    "gemini": {"per_call": 0.035, "currency": "USD"},
+    "demo": {"per_call": 0.0, "currency": "CNY"},
+}
+try:
+    BRANDTEST_SEARCH_PRICES = (
+        json.loads(os.environ["BRANDTEST_SEARCH_PRICES"])
+        if os.environ.get("BRANDTEST_SEARCH_PRICES")
+        else _EXAMPLE_SEARCH_PRICES
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"BRANDTEST_SEARCH_PRICES is not JSON: {exc}") from exc
 # How long a poll's authenticated user (JWT or Token) is reused per process; a deactivated or
 # deleted user, or a deleted Token, is refused again within this many seconds.
 BRANDTEST_AUTH_CACHE_SECONDS = env_int("BRANDTEST_AUTH_CACHE_SECONDS", 5)

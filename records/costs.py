@@ -1,8 +1,9 @@
 """Estimated spend: stored token counts times the per-platform prices in settings.
 
-The prices (``BRANDTEST_PLATFORM_PRICES``) are examples unless the deployment sets its own, so
-every figure here is an estimate and says so. Calls whose platform returned no token counts are
-counted, not priced.
+The prices (``BRANDTEST_PLATFORM_PRICES`` per token, ``BRANDTEST_SEARCH_PRICES`` per web-search
+call) are examples unless the deployment sets its own, so every figure here is an estimate and
+says so. Calls whose platform returned no token counts are counted, not priced; search calls are
+priced apart from tokens, on the platforms that charge for them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ def platform_price(platform: str) -> dict[str, Any] | None:
     return settings.BRANDTEST_PLATFORM_PRICES.get(platform)
 
 
+def search_price(platform: str) -> dict[str, Any] | None:
+    """``{"per_call", "currency"}`` of a platform's web-search calls, or None (free)."""
+    return settings.BRANDTEST_SEARCH_PRICES.get(platform)
+
+
 def _totals(answers: QuerySet[Answer], *group: str):
     """Calls and token sums of some answers, grouped by ``group`` and platform."""
     return (
@@ -32,6 +38,7 @@ def _totals(answers: QuerySet[Answer], *group: str):
             prompt_total=Sum("prompt_tokens"),
             completion_total=Sum("completion_tokens"),
             counted=Count("prompt_tokens"),
+            search_total=Sum("search_calls"),
         )
         .order_by(*group, "platform")
     )
@@ -53,6 +60,12 @@ def _spend(rows) -> dict[str, Any]:
             ) / PER_TOKENS
             currency = price["currency"]
             by_currency[currency] = by_currency.get(currency, 0.0) + cost
+        searches = row.get("search_total") or 0
+        search_cost = None
+        if searches and (per_search := search_price(row["platform"])) is not None:
+            search_cost = searches * per_search["per_call"]
+            currency = per_search["currency"]
+            by_currency[currency] = by_currency.get(currency, 0.0) + search_cost
         without_tokens = row["calls"] - row["counted"]
         unpriced_calls += without_tokens if price is not None else row["calls"]
         by_platform.append(
@@ -63,6 +76,8 @@ def _spend(rows) -> dict[str, Any]:
                 "completion_tokens": completion_tokens,
                 "cost": round(cost, 6) if cost is not None else None,
                 "currency": price["currency"] if price is not None else None,
+                "search_calls": searches,
+                "search_cost": round(search_cost, 6) if search_cost is not None else None,
             }
         )
     return {
@@ -71,6 +86,8 @@ def _spend(rows) -> dict[str, Any]:
         "by_platform": by_platform,
         # Calls without token counts (or on an unpriced platform): not in the totals.
         "unpriced_calls": unpriced_calls,
+        # Web-search calls the answers made (search mode), priced in the totals where charged.
+        "search_calls": sum(row["search_calls"] for row in by_platform),
     }
 
 

@@ -97,6 +97,7 @@ def record_answer(
     retries: int = 0,
     started_at: datetime | None = None,
     analysis: dict | None = None,
+    access_mode: str = "plain",
 ) -> bool:
     """Store one call's answer (with its analysis) and advance progress in one conditional
     UPDATE.
@@ -118,11 +119,14 @@ def record_answer(
         "started_at": started_at,
         "created_at": timezone.now(),
         "analysis": analysis or {},
+        "access_mode": access_mode,
     }
     if reply is not None:
         fields |= {
             "text": reply.text,
             "sources": reply.sources,
+            "web_queries": reply.web_queries,
+            "search_calls": reply.search_calls,
             "model_name": reply.model,
             "synthetic": reply.synthetic,
             "latency_ms": reply.latency_ms,
@@ -285,7 +289,13 @@ def run_pending_calls(record: TestRecord) -> str:
         Cell(
             key,
             call.platform,
-            Prompt(call.question.text, brands=brands, seed=f"{record.execution_id}|{key}", day=day),
+            Prompt(
+                call.question.text,
+                brands=brands,
+                seed=f"{record.execution_id}|{key}",
+                day=day,
+                access_mode=record.access_mode,
+            ),
         )
         for key, call in calls.items()
     ]
@@ -356,6 +366,7 @@ def store_outcome(
         error=outcome.error,
         retries=outcome.retries,
         started_at=timezone.now() - elapsed,
+        access_mode=record.access_mode,
     )
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from records.engine.adapters import access_modes as adapter_access_modes
 from records.engine.adapters import build_adapter
-from records.engine.base import Adapter
+from records.engine.base import ACCESS_MODES, Adapter
 from records.engine.config import PLATFORMS, PlatformConfig
 from records.engine.demo import DemoAdapter
 
@@ -72,6 +73,28 @@ class PlatformInfo:
     name: str
     configured: bool
     synthetic: bool
+    # The ACCESS_MODES our adapter for it offers, e.g. ("plain", "search").
+    access_modes: tuple[str, ...] = ("plain",)
+
+
+def platform_access_modes(platform: str) -> tuple[str, ...]:
+    """The access modes a run may ask ``platform`` in (``plain`` always)."""
+    if platform == DEMO_PLATFORM:
+        return DemoAdapter.access_modes
+    return adapter_access_modes(platform)
+
+
+def access_mode_errors(access_mode: str, platforms: list[str]) -> list[str]:
+    """Why a run cannot ask ``platforms`` in ``access_mode`` (empty when it can): an unknown
+    mode, or each platform without that mode, named with the modes it has."""
+    if access_mode not in ACCESS_MODES:
+        return [f"Unknown access mode {access_mode!r}; one of {', '.join(ACCESS_MODES)}."]
+    errors = []
+    for platform in platforms:
+        modes = platform_access_modes(platform)
+        if access_mode not in modes:
+            errors.append(f"{platform} has no {access_mode} mode; its modes: {', '.join(modes)}")
+    return errors
 
 
 def platform_configs() -> dict[str, PlatformConfig]:
@@ -84,11 +107,22 @@ def platform_infos() -> list[PlatformInfo]:
     """All platforms with whether a run may use them now."""
     configured = {name for name, config in platform_configs().items() if config.configured}
     infos = [
-        PlatformInfo(p, DISPLAY_NAMES[p], p in configured, synthetic=False) for p in REAL_PLATFORMS
+        PlatformInfo(p, DISPLAY_NAMES[p], p in configured, synthetic=False, access_modes=_modes(p))
+        for p in REAL_PLATFORMS
     ]
     if settings.BRANDTEST_DEMO_ENABLED:
-        infos.append(PlatformInfo(DEMO_PLATFORM, DISPLAY_NAMES[DEMO_PLATFORM], True, True))
+        infos.append(
+            PlatformInfo(
+                DEMO_PLATFORM, DISPLAY_NAMES[DEMO_PLATFORM], True, True, _modes(DEMO_PLATFORM)
+            )
+        )
     return infos
+
+
+def _modes(platform: str) -> tuple[str, ...]:
+    # In ACCESS_MODES order, so the list reads the same for every platform.
+    offered = platform_access_modes(platform)
+    return tuple(mode for mode in ACCESS_MODES if mode in offered)
 
 
 def available_platforms() -> set[str]:
@@ -110,3 +144,45 @@ def build_adapters(
         else:
             adapters[platform] = build_adapter(platform, configs[platform])
     return adapters
+
+
+def clean_platforms(platforms: list[str], errors: dict[str, list[str]]) -> list[str]:
+    """Canonical, configured, de-duplicated platform ids; problems go to ``errors["platforms"]``."""
+    cleaned: list[str] = []
+    if not platforms:
+        errors.setdefault("platforms", []).append("At least one platform is required.")
+    available = available_platforms()
+    for name in platforms or []:
+        platform = canonical_platform(name) if isinstance(name, str) else None
+        if platform is None:
+            errors.setdefault("platforms", []).append(f"Unknown platform {name!r}.")
+        elif platform not in available:
+            errors.setdefault("platforms", []).append(
+                f"Platform {platform!r} is not configured on this server "
+                f"(set {platform.upper()}_API_KEY)."
+                if platform != "demo"
+                else "The demo platform is disabled on this server."
+            )
+        elif platform not in cleaned:
+            cleaned.append(platform)
+    return cleaned
+
+
+def clean_access_mode(
+    access_mode: str | None, platforms: list[str], errors: dict[str, list[str]]
+) -> str:
+    """The run's access mode (None: BRANDTEST_DEFAULT_ACCESS_MODE); an unknown mode, or a
+    platform without it, goes to ``errors["access_mode"]`` naming the platform. ``platforms``
+    are the names as requested (aliases allowed)."""
+    mode = settings.BRANDTEST_DEFAULT_ACCESS_MODE if access_mode is None else access_mode
+    mode = mode.strip().lower() if isinstance(mode, str) else mode
+    if not isinstance(mode, str):
+        errors.setdefault("access_mode", []).append("access_mode must be a string.")
+        return "plain"
+    # Every platform the request names, configured or not: a mode it lacks is its own error.
+    names = platforms if isinstance(platforms, list | tuple) else []
+    named = [canonical_platform(p) for p in names if isinstance(p, str)]
+    known = list(dict.fromkeys(p for p in named if p is not None))
+    if problems := access_mode_errors(mode, known):
+        errors.setdefault("access_mode", []).extend(problems)
+    return mode

@@ -33,6 +33,7 @@ STATUS_COLUMNS = (
     "finished_at",
     "updated_at",
     "resumed",
+    "access_mode",
 )
 # orjson writes datetimes as DRF does: ISO 8601, UTC as "Z" (raw SQLite rows are naive UTC).
 JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
@@ -55,7 +56,7 @@ def status_body(execution_id: uuid.UUID, row: Sequence[Any], *, terminal: bool) 
     """The v1 status poll body from a ``STATUS_COLUMNS`` row; datetimes stay objects for
     ``encode`` (building iso strings here would cost the hot path ~7 µs a poll)."""
     (status, stage, progress, total, completed, failed, error, error_type) = row[:8]
-    created_at, started_at, finished_at, updated_at, resumed = row[8:13]
+    created_at, started_at, finished_at, updated_at, resumed, access_mode = row[8:14]
     return {
         "execution_id": str(execution_id),
         "status": status,
@@ -73,6 +74,7 @@ def status_body(execution_id: uuid.UUID, row: Sequence[Any], *, terminal: bool) 
         "updated_at": updated_at,
         "next_poll_ms": None if terminal else settings.BRANDTEST_POLL_INTERVAL_MS,
         "resumed": resumed,
+        "access_mode": access_mode,
     }
 
 
@@ -91,6 +93,9 @@ ANSWER_FIELDS = (
     "prompt_tokens",
     "completion_tokens",
     "sources",
+    "access_mode",
+    "web_queries",
+    "search_calls",
     "error",
     "error_type",
     "retries",
@@ -117,6 +122,9 @@ def answer_body(answer: Answer, *, main_brand: str) -> dict[str, Any]:
         "prompt_tokens": answer.prompt_tokens,
         "completion_tokens": answer.completion_tokens,
         "sources": answer.sources,
+        "access_mode": answer.access_mode,
+        "web_queries": answer.web_queries,
+        "search_calls": answer.search_calls,
         "error": answer.error or None,
         "error_type": answer.error_type or None,
         "retries": answer.retries,

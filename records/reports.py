@@ -26,6 +26,7 @@ from records.analysis import (
 )
 from records.analysis.entities import aggregate_entities
 from records.analysis.legacy import legacy_brand_scores, legacy_competitive_analysis
+from records.analysis.scoring import is_cited
 from records.analysis.trends import CellCounts
 from records.materialise import (  # noqa: F401  (score rows are re-exported for callers)
     build_cells,
@@ -205,7 +206,8 @@ def top_cited_domains(answers: list[Answer]) -> list[dict[str, Any]]:
     owners: dict[str, tuple[str, str | None]] = {}
     cited_in = 0
     for answer in answers:
-        citations = (answer.analysis or {}).get("citations") or []
+        every = (answer.analysis or {}).get("citations") or []
+        citations = [c for c in every if is_cited(c)]
         domains = {c["domain"] for c in citations if c.get("domain")}
         cited_in += bool(domains)
         for citation in citations:
@@ -225,6 +227,54 @@ def top_cited_domains(answers: list[Answer]) -> list[dict[str, Any]]:
         }
         for domain, count in counts.most_common(TOP_DOMAINS)
     ]
+
+
+def citation_panel(
+    record: TestRecord, answers: list[Answer], scores: dict[str, Any]
+) -> dict[str, Any]:
+    """Cited versus retrieved domains (docs/metrics.md §6), over the denominator the metrics
+    allow: the valid answers of the platforms that returned sources in this run (none: every
+    rate is "n/a", never 0). A domain is cited by an answer that marks, links or names it (or
+    that the platform flags cited); retrieved when the platform returned it for an answer that
+    does not cite it. The owned-citation rate counts answers citing a main-brand domain."""
+    platforms = [p for p, panel in scores["citations"].items() if panel.get("returns_sources")]
+    pooled = [a for a in answers if a.platform in platforms and is_valid(a) and a.analysis]
+    n = len(pooled)
+    counts: dict[str, Counter[str]] = {"cited": Counter(), "retrieved": Counter()}
+    rows: dict[str, dict[str, Any]] = {}
+    owned = 0
+    for answer in pooled:
+        every = [c for c in answer.analysis.get("citations") or [] if c.get("domain")]
+        cited = {c["domain"] for c in every if is_cited(c)}
+        counts["cited"].update(cited)
+        counts["retrieved"].update({c["domain"] for c in every} - cited)
+        owned += any(c.get("owner") == "own" and is_cited(c) for c in every)
+        for c in every:
+            rows.setdefault(
+                c["domain"],
+                {
+                    "domain": c["domain"],
+                    "site_name": c.get("site_name") or c["domain"],
+                    "owner": c.get("owner"),
+                    "owner_brand": c.get("owner_brand"),
+                },
+            )
+
+    def listed(counter: Counter[str]) -> list[dict[str, Any]]:
+        return [
+            rows[domain] | {"answers": count, "rate": round(count / n, 4)}
+            for domain, count in counter.most_common(TOP_DOMAINS)
+        ]
+
+    return {
+        "access_mode": record.access_mode,
+        "platforms_with_sources": platforms,
+        "answers": n,
+        "answers_with_sources": sum(bool(a.analysis.get("has_structured_sources")) for a in pooled),
+        "owned_citation_rate": round(owned / n, 4) if n else "n/a",
+        "cited_domains": listed(counts["cited"]),
+        "retrieved_domains": listed(counts["retrieved"]),
+    }
 
 
 def discovered_entities(answers: Iterable[Answer]) -> list[dict[str, Any]]:
@@ -304,6 +354,7 @@ def build_report(
         "questions": record.questions,
         "platforms": record.platforms,
         "repeats": record.repeats,
+        "access_mode": record.access_mode,
         "synthetic": summary["synthetic"],
         "generated_at": timezone.now().isoformat(),
         "summary": summary,
@@ -311,6 +362,7 @@ def build_report(
         "question_breakdown": question_breakdown(record, answers),
         "competitor_comparison": competitor_comparison(record, scores),
         "top_cited_domains": top_cited_domains(answers),
+        "citation_panel": citation_panel(record, answers, scores),
         "discovered_entities": discovered_entities(answers),
         "items": [answer_body(a, main_brand=record.brand_name) for a in answers],
     }

@@ -34,7 +34,10 @@ from records.models import (
     Status,
     TestRecord,
 )
-from records.platforms import available_platforms, canonical_platform
+from records.platforms import (  # noqa: F401  (clean_platforms: re-exported for monitors)
+    clean_access_mode,
+    clean_platforms,
+)
 from records.reports import Analyser, build_results
 from records.tasks import run_brand_test
 
@@ -79,6 +82,7 @@ class ExecutionInput:
     repeats: int
     # Extra names and domains per brand (set by the legacy import; a request has none).
     brand_aliases: dict[str, dict] = field(default_factory=dict)
+    access_mode: str = "plain"
 
     @classmethod
     def from_record(cls, record: TestRecord) -> ExecutionInput:
@@ -90,6 +94,7 @@ class ExecutionInput:
             platforms=record.platforms,
             repeats=record.repeats,
             brand_aliases=record.brand_aliases,
+            access_mode=record.access_mode,
         )
 
     def record_fields(self) -> dict[str, Any]:
@@ -101,6 +106,7 @@ class ExecutionInput:
             "questions": self.questions,
             "platforms": self.platforms,
             "repeats": self.repeats,
+            "access_mode": self.access_mode,
         }
 
 
@@ -111,8 +117,12 @@ def clean_execution_input(
     questions: list[str],
     platforms: list[str],
     repeats: int | None,
+    access_mode: str | None = "plain",
 ) -> ExecutionInput:
-    """Validate and normalise a request; raise ValidationError naming each bad field."""
+    """Validate and normalise a request; raise ValidationError naming each bad field.
+
+    ``access_mode`` None takes BRANDTEST_DEFAULT_ACCESS_MODE (the v1 API passes what the request
+    said); the legacy interface and the commands keep the default, plain."""
     errors: dict[str, list[str]] = {}
 
     brand = (brand or "").strip()
@@ -153,6 +163,7 @@ def clean_execution_input(
             )
 
     cleaned_platforms = clean_platforms(platforms, errors)
+    mode = clean_access_mode(access_mode, platforms, errors)
 
     if repeats is None:
         repeats = settings.BRANDTEST_DEFAULT_REPEATS
@@ -163,29 +174,9 @@ def clean_execution_input(
 
     if errors:
         raise ValidationError(errors)
-    return ExecutionInput(brand, cleaned_competitors, cleaned_questions, cleaned_platforms, repeats)
-
-
-def clean_platforms(platforms: list[str], errors: dict[str, list[str]]) -> list[str]:
-    """Canonical, configured, de-duplicated platform ids; problems go to ``errors["platforms"]``."""
-    cleaned: list[str] = []
-    if not platforms:
-        errors.setdefault("platforms", []).append("At least one platform is required.")
-    available = available_platforms()
-    for name in platforms or []:
-        platform = canonical_platform(name) if isinstance(name, str) else None
-        if platform is None:
-            errors.setdefault("platforms", []).append(f"Unknown platform {name!r}.")
-        elif platform not in available:
-            errors.setdefault("platforms", []).append(
-                f"Platform {platform!r} is not configured on this server "
-                f"(set {platform.upper()}_API_KEY)."
-                if platform != "demo"
-                else "The demo platform is disabled on this server."
-            )
-        elif platform not in cleaned:
-            cleaned.append(platform)
-    return cleaned
+    return ExecutionInput(
+        brand, cleaned_competitors, cleaned_questions, cleaned_platforms, repeats, access_mode=mode
+    )
 
 
 def caller_key_for(owner, device_id: str = "") -> str:
@@ -227,11 +218,12 @@ def _keyed(caller_key: str, idempotency_key: str, request_fingerprint: str) -> T
 
 
 def fingerprint(data: ExecutionInput) -> str:
-    """A stable hash of a normalised request; equal requests have equal fingerprints."""
-    payload = json.dumps(
-        [data.brand, data.competitors, data.questions, sorted(data.platforms), data.repeats],
-        ensure_ascii=False,
-    )
+    """A stable hash of a normalised request; equal requests have equal fingerprints. A plain
+    run's is what it was before access modes existed, so stored keys keep matching."""
+    fields = [data.brand, data.competitors, data.questions, sorted(data.platforms), data.repeats]
+    if data.access_mode != "plain":
+        fields.append(data.access_mode)
+    payload = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -13,10 +13,10 @@ from records.analysis.trends import (
     INTERVALS,
     METRICS,
 )
+from records.engine.base import ACCESS_MODES
 from records.models import Monitor
 from records.platforms import KNOWN_PLATFORMS
 
-#: The longest range one request may ask for.
 #: The longest range one request may ask for.
 MAX_RANGE_DAYS = 731
 #: The range when ``from`` is not given: this many days up to ``to``.
@@ -47,7 +47,8 @@ class TrendParamError(ValueError):
 @dataclass(frozen=True, slots=True)
 class TrendQuery:
     """A validated trend request. Dates are days in the monitor's time zone, both inclusive;
-    ``platforms`` uses '' for overall; ``brands``/``platforms`` None = all."""
+    ``platforms`` uses '' for overall; ``brands``/``platforms``/``access_modes`` None = all
+    (each mode still its own series)."""
 
     metrics: tuple[str, ...]
     interval: str
@@ -56,6 +57,7 @@ class TrendQuery:
     brands: tuple[str, ...] | None = None
     platforms: tuple[str, ...] | None = None
     branded: bool | None = None
+    access_modes: tuple[str, ...] | None = None
 
 
 def monitor_zone(monitor: Monitor) -> ZoneInfo:
@@ -89,7 +91,8 @@ def clean_trend_params(
     of the monitor's and overall); ``interval``: day | week | month (default day); ``from``/``to``:
     ISO dates in the monitor's time zone, inclusive (default: ``to`` = today, ``from`` =
     :data:`DEFAULT_RANGE_DAYS` earlier), at most :data:`MAX_RANGE_DAYS`; ``branded``: true/false
-    (default both, from BrandScore).
+    (default both, from BrandScore); ``access_mode``: plain, search or a comma list (default
+    every mode the monitor's runs used, one series each).
     """
     metrics = _list(params.get("metric")) or list(METRICS)
     for metric in metrics:
@@ -136,7 +139,17 @@ def clean_trend_params(
         if raw not in ("true", "false", "1", "0"):
             raise TrendParamError("branded", "branded must be true or false.")
         branded = raw in ("true", "1")
+    access_modes = None
+    if modes := _list(params.get("access_mode")):
+        for mode in modes:
+            if mode not in ACCESS_MODES:
+                raise TrendParamError(
+                    "access_mode",
+                    f"Unknown access mode {mode!r}; one of {', '.join(ACCESS_MODES)}.",
+                )
+        access_modes = tuple(dict.fromkeys(modes))
     return TrendQuery(
+        access_modes=access_modes,
         metrics=tuple(metrics),
         interval=interval,
         start=start,

@@ -6,6 +6,10 @@ platform, '' = overall), the branded/unbranded split and every change from ``Cel
 per execution × brand × cell). The maths is :mod:`records.analysis.trends`; the rules are written
 in docs/metrics.md §9.
 
+Access modes never mix: each point belongs to one mode (its executions' ``access_mode``, read
+through the join the range filter already makes), so a monitor that switched from plain to search
+has two series, and ``changes`` compare each mode's last period with that mode's previous one.
+
 Public API::
 
     query = clean_trend_params(request.GET, monitor=monitor)   # raises TrendParamError
@@ -60,7 +64,8 @@ def _brandscore_rows(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]
 
     SELECT ... FROM brandscore JOIN testrecord ON record_id = testrecord.id
     WHERE testrecord.monitor_id = ? AND testrecord.created_at >= ? AND < ? [AND brand IN ...]
-    — record_monitor_created_idx finds the executions, brandscore_unique_cell their rows.
+    [AND testrecord.access_mode IN ...] — record_monitor_created_idx finds the executions (the
+    mode is checked on each of them), brandscore_unique_cell their rows.
     """
     rows = _monitor_scores(monitor, query)
     if query.brands is not None:
@@ -74,6 +79,7 @@ def _brandscore_rows(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]
             "record_id",
             "record__execution_id",
             "record__created_at",
+            "record__access_mode",
             "brand",
             "platform",
             "valid_answers",
@@ -97,9 +103,12 @@ def _monitor_scores(monitor: Monitor, query: TrendQuery):
     """A monitor's BrandScore rows in the query's range: the one filter the trend serves and
     the EXPLAIN test and the bench inspect."""
     lo, hi = _bounds(monitor, query)
-    return BrandScore.objects.filter(
+    rows = BrandScore.objects.filter(
         record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
     )
+    if query.access_modes is not None:
+        rows = rows.filter(record__access_mode__in=query.access_modes)
+    return rows
 
 
 def _cell_rows(
@@ -121,6 +130,8 @@ def _cell_rows(
         rows = rows.filter(
             record__monitor=monitor, record__created_at__gte=lo, record__created_at__lt=hi
         )
+        if query.access_modes is not None:
+            rows = rows.filter(record__access_mode__in=query.access_modes)
     if brands is not None:
         rows = rows.filter(brand__in=brands)
     if query.branded is not None:
@@ -132,6 +143,7 @@ def _cell_rows(
             "record_id",
             "record__execution_id",
             "record__created_at",
+            "record__access_mode",
             "brand",
             "platform",
             "prompt_id",
@@ -185,9 +197,9 @@ def _points_from_brandscores(
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         period = _period(row["record__created_at"], zone, query.interval)
-        groups[(period, row["brand"], row["platform"])].append(row)
+        groups[(period, row["record__access_mode"], row["brand"], row["platform"])].append(row)
     points = []
-    for (period, brand, platform), rows in sorted(groups.items()):
+    for (period, mode, brand, platform), rows in sorted(groups.items()):
         for metric in query.metrics:
             column = METRIC_COLUMNS[metric]
             used = [r for r in rows if r[column] is not None]
@@ -196,15 +208,16 @@ def _points_from_brandscores(
             ses = [r["mention_rate_se"] for r in used] if metric == "mention_rate" else ()
             point = period_point([r[column] for r in used], ses)
             points.append(
-                _point(period, brand, platform, metric, point, used, sum_n="valid_answers")
+                _point(period, mode, brand, platform, metric, point, used, sum_n="valid_answers")
             )
     return points
 
 
-def _point(period, brand, platform, metric, point, rows, *, sum_n) -> dict[str, Any]:
+def _point(period, mode, brand, platform, metric, point, rows, *, sum_n) -> dict[str, Any]:
     executions = sorted({str(r["record__execution_id"]) for r in rows})
     return {
         "period": period.isoformat(),
+        "access_mode": mode,
         "brand": brand,
         "platform": platform or OVERALL,
         "metric": metric,
@@ -238,6 +251,7 @@ def _points_from_cells(query: TrendQuery, zone: ZoneInfo, rows: list[dict]) -> l
             se = statistics.stdev(mrs) / len(mrs) ** 0.5 if len(mrs) >= 2 else None
             exec_values[(record_id, brand, platform)] = {
                 "period": period,
+                "mode": sample["record__access_mode"],
                 "execution": sample["record__execution_id"],
                 "values": by_platform[platform],
                 "se": se,
@@ -251,6 +265,7 @@ def _points_from_cells(query: TrendQuery, zone: ZoneInfo, rows: list[dict]) -> l
             values[metric] = sum(vals) / len(vals) if vals else None
         exec_values[(record_id, brand, "")] = {
             "period": period,
+            "mode": sample["record__access_mode"],
             "execution": sample["record__execution_id"],
             "values": values,
             "se": None,
@@ -260,9 +275,9 @@ def _points_from_cells(query: TrendQuery, zone: ZoneInfo, rows: list[dict]) -> l
     for (_, brand, platform), ev in exec_values.items():
         if query.platforms is not None and platform not in query.platforms:
             continue
-        groups[(ev["period"], brand, platform)].append(ev)
+        groups[(ev["period"], ev["mode"], brand, platform)].append(ev)
     points = []
-    for (period, brand, platform), evs in sorted(groups.items()):
+    for (period, mode, brand, platform), evs in sorted(groups.items()):
         for metric in query.metrics:
             used = [e for e in evs if e["values"].get(metric) is not None]
             if not used:
@@ -270,15 +285,20 @@ def _points_from_cells(query: TrendQuery, zone: ZoneInfo, rows: list[dict]) -> l
             ses = [e["se"] for e in used] if metric == "mention_rate" else ()
             point = period_point([e["values"][metric] for e in used], ses)
             rows_like = [{"record__execution_id": e["execution"], "n": e["n"]} for e in used]
-            points.append(_point(period, brand, platform, metric, point, rows_like, sum_n="n"))
+            points.append(
+                _point(period, mode, brand, platform, metric, point, rows_like, sum_n="n")
+            )
     return points
 
 
 def _changes(
-    monitor: Monitor, query: TrendQuery, zone: ZoneInfo, periods: dict[date, set[int]]
+    monitor: Monitor,
+    query: TrendQuery,
+    mode: str,
+    periods: dict[date, set[int]],
 ) -> list[dict[str, Any]]:
-    """Last period with executions versus the one before it, per brand × platform × metric, on
-    the cells both asked (records.analysis.trends.change)."""
+    """Last period with executions in ``mode`` versus that mode's period before it, per brand ×
+    platform × metric, on the cells both asked (records.analysis.trends.change)."""
     if len(periods) < 2:
         return []
     before_p, after_p = sorted(periods)[-2:]
@@ -303,6 +323,7 @@ def _changes(
             result = change(before, after, metric)
             out.append(
                 {
+                    "access_mode": mode,
                     "brand": brand,
                     "platform": platform or OVERALL,
                     "metric": metric,
@@ -338,12 +359,14 @@ def _prompt_changes(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]]
 def monitor_trend(monitor: Monitor, query: TrendQuery) -> dict[str, Any]:
     """The trend of ``monitor`` for a validated ``query``.
 
-    Returns ``{"monitor", "interval", "from", "to", "timezone", "branded", "metrics", "points",
-    "changes", "prompt_changes"}``. ``points``: one per period × brand × platform ('overall' for
-    the blank platform) × metric: ``period`` (first day, ISO), ``value`` (mean over the period's
-    executions), ``se`` (mention_rate only), ``n`` (valid answers), ``executions`` (ids).
-    ``changes``: the last period with executions versus the one before, per brand × platform ×
-    metric: ``delta``, ``se``, ``before``, ``after``, ``cells``, ``n_before``, ``n_after``,
+    Returns ``{"monitor", "interval", "from", "to", "timezone", "branded", "metrics",
+    "access_modes", "points", "changes", "prompt_changes"}``. ``access_modes``: the modes with
+    points (one series each). ``points``: one per period × access mode × brand × platform
+    ('overall' for the blank platform) × metric: ``period`` (first day, ISO), ``access_mode``,
+    ``value`` (mean over the period's executions), ``se`` (mention_rate only), ``n`` (valid
+    answers), ``executions`` (ids). ``changes``: per access mode, its last period with
+    executions versus its one before, per brand × platform × metric: ``access_mode``,
+    ``delta``, ``se``, ``before``, ``after``, ``cells``, ``n_before``, ``n_after``,
     ``beyond_noise``, ``period_before``, ``period_after``. ``prompt_changes``: prompts added or
     retired in the range (``prompt_id``, ``text``, ``change``, ``at``, ``period``).
     """
@@ -354,10 +377,12 @@ def monitor_trend(monitor: Monitor, query: TrendQuery) -> dict[str, Any]:
     else:
         rows = _cell_rows(monitor, query, brands=query.brands)
         points = _points_from_cells(query, zone, rows)
-    # The periods with executions (and which): the last two are compared.
-    periods: dict[date, set[int]] = defaultdict(set)
+    # Per mode, the periods with executions (and which): each mode's last two are compared.
+    periods: dict[str, dict[date, set[int]]] = defaultdict(lambda: defaultdict(set))
     for row in rows:
-        periods[_period(row["record__created_at"], zone, query.interval)].add(row["record_id"])
+        period = _period(row["record__created_at"], zone, query.interval)
+        periods[row["record__access_mode"]][period].add(row["record_id"])
+    modes = sorted(periods)
     return {
         "monitor": monitor.pk,
         "interval": query.interval,
@@ -366,8 +391,9 @@ def monitor_trend(monitor: Monitor, query: TrendQuery) -> dict[str, Any]:
         "timezone": str(zone),
         "branded": query.branded,
         "metrics": list(query.metrics),
+        "access_modes": modes,
         "points": points,
-        "changes": _changes(monitor, query, zone, periods),
+        "changes": [c for mode in modes for c in _changes(monitor, query, mode, periods[mode])],
         "prompt_changes": _prompt_changes(monitor, query),
     }
 

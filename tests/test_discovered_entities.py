@@ -3,6 +3,7 @@
 from django.core.management import call_command
 from django.urls import reverse
 
+from records.analysis import ANALYZER_VERSION
 from records.legacy.importer import import_legacy_file
 from records.models import Answer, TestRecord
 from tests.legacy.legacy_files import BRAND, COMPETITORS, LegacyDB, g2_item
@@ -124,7 +125,7 @@ def test_reanalyse_fills_entities_for_old_and_imported_answers(
 
     answer = record.answers.get()
     entities = {e["name"]: e for e in answer.analysis["entities"]}
-    assert answer.analysis["analyzer_version"] == "analyzer-1.1"
+    assert answer.analysis["analyzer_version"] == ANALYZER_VERSION
     assert [(n, e["role"], e["rank"]) for n, e in entities.items()] == [
         ("正安中医", "recommended", 1),
         ("华夏良子", "recommended", 2),

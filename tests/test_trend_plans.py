@@ -25,7 +25,12 @@ def plan(queryset) -> str:
 
 @pytest.mark.django_db
 class TrendPlanTests:
-    def test_points_query_uses_the_monitor_index_then_the_score_rows_of_each_run(self):
+    @pytest.mark.parametrize("access_modes", [None, ("search",)])
+    def test_points_query_uses_the_monitor_index_then_the_score_rows_of_each_run(
+        self, access_modes
+    ):
+        # With an access_mode filter too: the mode is checked on the executions the monitor
+        # index finds (no score row copies it), so the plan is the same.
         owner = UserFactory()
         monitor, other = (
             Monitor.objects.create(
@@ -52,6 +57,7 @@ class TrendPlanTests:
             interval="day",
             start=date(2025, 1, 1),
             end=date(2025, 12, 31),
+            access_modes=access_modes,
         )
         text = plan(trend_query(monitor, query))
         assert "record_monitor_created_idx" in text, text

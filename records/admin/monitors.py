@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from records import charts, costs, monitoring
 from records.admin.display import STATUS_COLOURS, spend_text, status_label
+from records.analysis.scoring import is_cited
 from records.models import (
     Answer,
     AnswerStatus,
@@ -176,7 +177,7 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
         .order_by("created_at")
         .only(
             "execution_id", "scheduled_for", "created_at", "status", "total_tasks",
-            "completed_tasks", "failed_tasks", "overall_score", "results_summary",
+            "completed_tasks", "failed_tasks", "overall_score", "results_summary", "access_mode",
         )
     )  # fmt: skip
     period_of = {run.pk: _period(run, zone) for run in runs}
@@ -185,28 +186,43 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
     brands = list(monitor.brands.order_by("-is_main", "id").values_list("name", flat=True))
     main = brands[0] if brands else ""
 
-    # (metric, brand, platform) -> period -> values of the runs that day.
+    # Access modes never share a series: a monitor that switched mode shows one line per mode.
+    mode_of = {run.pk: run.access_mode for run in runs}
+    modes = sorted(set(mode_of.values()))
+    # The single-line charts (band, leaderboard) show the mode of the newest run.
+    shown = runs[-1].access_mode if runs else "plain"
+
+    def named(name: str, mode: str) -> str:
+        return f"{name} · {mode}" if len(modes) > 1 else name
+
+    # (metric, brand, platform, mode) -> period -> values of the runs that day.
     cells: dict[tuple, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in BrandScore.objects.filter(record__in=[r.pk for r in runs]).values(
         "record_id", "brand", "platform", "visibility_score", "mention_rate",
         "mention_rate_se", "share_of_voice",
     ):  # fmt: skip
         period = period_of[row["record_id"]]
+        mode = mode_of[row["record_id"]]
         for metric in ("visibility_score", "mention_rate", "mention_rate_se", "share_of_voice"):
             if row[metric] is not None:
-                cells[(metric, row["brand"], row["platform"])][period].append(row[metric])
+                cells[(metric, row["brand"], row["platform"], mode)][period].append(row[metric])
 
-    def series(metric: str, brand: str, platform: str, scale: float = 1.0) -> list[float | None]:
-        by_period = cells.get((metric, brand, platform), {})
+    def series(
+        metric: str, brand: str, platform: str, scale: float = 1.0, mode: str | None = None
+    ) -> list[float | None]:
+        by_period = cells.get((metric, brand, platform, mode or shown), {})
         return [
             None if (m := _mean(by_period.get(p, []))) is None else round(m * scale, 2)
             for p in periods
         ]
 
-    platforms = sorted({platform for (_, _, platform) in cells if platform})
-    visibility = {p: series("visibility_score", main, p) for p in platforms}
-    if len(platforms) > 1:
-        visibility["overall"] = series("visibility_score", main, "")
+    platforms = sorted({platform for (_, _, platform, _) in cells if platform})
+    visibility = {}
+    for mode in modes:
+        for p in platforms:
+            visibility[named(p, mode)] = series("visibility_score", main, p, mode=mode)
+        if len(platforms) > 1:
+            visibility[named("overall", mode)] = series("visibility_score", main, "", mode=mode)
     rate = series("mention_rate", main, "", 100)
     se = series("mention_rate_se", main, "", 100)
     pairs = list(zip(rate, se, strict=True))
@@ -229,6 +245,7 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
         "leaderboard": leaderboard,
         "history": history,
         "budget": _budget(monitor),
+        "access_modes": modes,
         "charts": {
             "visibility": charts.line_chart(
                 title=f"Visibility score of {main} per platform (0–100)",
@@ -239,11 +256,16 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
             "share_of_voice": charts.line_chart(
                 title="Share of voice of every tracked brand (%)",
                 x_labels=labels,
-                series={b: series("share_of_voice", b, "", 100) for b in brands},
+                series={
+                    named(b, mode): series("share_of_voice", b, "", 100, mode=mode)
+                    for mode in modes
+                    for b in brands
+                },
                 y_range=(0, 100),
             ),
             "mention_rate": charts.band_chart(
-                title=f"Mention rate of {main} (%), 95 % band = ±1.96 SE",
+                title=f"Mention rate of {main} (%), 95 % band = ±1.96 SE"
+                + (f" ({shown} mode)" if len(modes) > 1 else ""),
                 x_labels=labels,
                 name="mention rate",
                 values=rate,
@@ -253,7 +275,8 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
                 y_range=(0, 100),
             ),
             "leaderboard": charts.horizontal_bar_chart(
-                title="Visibility score, latest day",
+                title="Visibility score, latest day"
+                + (f" ({shown} mode)" if len(modes) > 1 else ""),
                 rows=[(row["brand"], row["latest"]) for row in leaderboard],
                 x_range=(0, 100),
             ),
@@ -295,7 +318,7 @@ def _domain_weeks(runs: list[TestRecord], period_of: dict[int, date]) -> dict:
         record__in=list(week_of), status=AnswerStatus.SUCCESS
     ).values_list("record_id", "analysis__citations"):
         per_week[week_of[record_id]].update(
-            {c["domain"] for c in citations or [] if c.get("domain")}
+            {c["domain"] for c in citations or [] if c.get("domain") and is_cited(c)}
         )
     total: Counter[str] = sum(per_week.values(), Counter())
     top = [domain for domain, _ in total.most_common(TOP_DOMAINS)]

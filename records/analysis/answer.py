@@ -11,7 +11,7 @@ from records.analysis.normalize import normalize
 from records.analysis.ranking import list_rank, mention_orders, parse_lists
 from records.analysis.sentiment import analyse_sentiment, sentence_attitude
 
-ANALYZER_VERSION = "analyzer-1.1"
+ANALYZER_VERSION = "analyzer-1.2"
 
 
 def analyse_answer(

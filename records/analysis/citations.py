@@ -19,7 +19,7 @@ _BARE_DOMAIN = re.compile(
     r"(?![A-Za-z0-9-]|\.[A-Za-z0-9]|@)((?:/[A-Za-z0-9\-._~/%?=&+]*)?)"
 )
 _MARKER = re.compile(
-    r"\[citation:\s*(\d{1,3})\]|【(\d{1,3})(?:†[^】]*)?】|\^\[?(\d{1,3})\]?|"
+    r"\[citation:\s*(\d{1,3})\]|【(\d{1,3})(?:†[^】]*)?】|\[\^(\d{1,3})\]|\^\[?(\d{1,3})\]?|"
     r"\[(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\](?!\()"
 )
 _TRAILING = ".,;:!?'\""
@@ -103,10 +103,18 @@ class Citation:
     owner: str = "third_party"
     owner_brand: str | None = None
     attitude: str = "neutral"
+    # A structured source's number (what the answer's markers refer to); None for a citation
+    # found in the text only.
+    index: int | None = None
+    # False for a source the platform returned but the answer never cites (no marker, no link,
+    # not flagged cited by the platform): retrieved, not cited. Text citations are cited.
+    cited: bool = True
 
     def as_dict(self) -> dict:
         """JSON-serialisable form (the analysis contract)."""
         return {
+            "index": self.index,
+            "cited": self.cited,
             "url": self.url,
             "domain": self.domain,
             "site_name": self.site_name,
@@ -199,7 +207,10 @@ class _Collector:
         if url is None:
             return None
         if url in self.by_url:
-            return self.by_url[url]
+            found = self.by_url[url]
+            if kind != "structured":
+                found.cited = True  # a returned source the text also links to
+            return found
         host = urlsplit(url).hostname or ""
         domain = registrable_domain(host)
         if domain is None:
@@ -235,6 +246,31 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
 
 
+def _structured_sources(collector: _Collector, sources: Sequence[Mapping]) -> dict[int, Citation]:
+    """Add the platform's sources (§6 (1)); returns them by the number markers use: the
+    source's own ``index`` where it gives one, else its 1-based position. A source starts as
+    retrieved only, cited when the platform flags it (``cited: true``) or the text cites it."""
+    by_index: dict[int, Citation] = {}
+    for position, source in enumerate(sources, 1):
+        url = source.get("url") if isinstance(source, Mapping) else None
+        if not url:
+            continue
+        # The site's name where the platform gives one, else the page title.
+        name = source.get("site_name") or source.get("title")
+        citation = collector.add(str(url), "structured", str(name) if name else None)
+        if citation is None:
+            continue
+        index = source.get("index")
+        index = index if isinstance(index, int) and not isinstance(index, bool) else position
+        if citation.kind == "structured" and citation.index is None:
+            citation.index = index
+            citation.cited = source.get("cited") is True
+        elif source.get("cited") is True:
+            citation.cited = True
+        by_index.setdefault(index, citation)
+    return by_index
+
+
 def extract_citations(
     text: str,
     sources: Sequence[Mapping] = (),
@@ -249,21 +285,14 @@ def extract_citations(
     mention, not a citation.
     """
     collector = _Collector(brand_domains)
-    structured: list[Citation | None] = []
-    for source in sources:
-        url = source.get("url") if isinstance(source, Mapping) else None
-        if not url:
-            structured.append(None)
-            continue
-        title = source.get("title") or source.get("site_name")
-        structured.append(collector.add(str(url), "structured", str(title) if title else None))
-    has_structured = any(c is not None for c in structured)
+    by_index = _structured_sources(collector, sources)
+    has_structured = bool(by_index)
 
     for m in _MARKER.finditer(text):
         numbers = next(g for g in m.groups() if g is not None)
         for token in re.split(r"\s*[,，]\s*", numbers):
-            index = int(token) - 1
-            if 0 <= index < len(structured) and (cited := structured[index]) is not None:
+            if (cited := by_index.get(int(token))) is not None:
+                cited.cited = True
                 if cited.kind == "structured":
                     cited.kind = "inline_marker"
                     cited.start, cited.end = m.span()

@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-SCORING_VERSION = "vs-1.1"
+# vs-1.2: citation panels count cited sources only and list retrieved ones apart.
+SCORING_VERSION = "vs-1.2"
 WEIGHTS = {"mention_rate": 0.40, "mrr": 0.30, "share_of_voice": 0.20, "sentiment": 0.10}
 LOW_SAMPLE_QUESTIONS = 10
 
@@ -225,43 +226,69 @@ def _clean(value):
     return value
 
 
+def is_cited(citation: Mapping) -> bool:
+    """Whether the answer cites it (an analysis before access modes has only cited ones)."""
+    return citation.get("cited", True) is not False
+
+
+def _domain_row(citation: Mapping) -> dict:
+    return {
+        "domain": citation["domain"],
+        "site_name": citation.get("site_name") or citation["domain"],
+        "owner": citation.get("owner", "third_party"),
+        "owner_brand": citation.get("owner_brand"),
+        "answers": 0,
+        "citations": 0,
+        "_seen": set(),
+    }
+
+
 def _citation_panel(answers: list[Mapping], brands: Sequence[str]) -> dict:
-    """Per-platform citation panel; rates are "n/a" when the platform returns no sources."""
+    """Per-platform citation panel; rates are "n/a" when the platform returns no sources.
+
+    ``domains`` are the domains answers cite (a marker, a link, a URL, a named source, or the
+    platform's flag); ``retrieved_domains`` those the platform returned for an answer that
+    cites nothing of that domain (retrieved, not cited). Rates are over the platform's valid
+    answers, counted only when the platform returned sources (``answers``)."""
     returns_sources = any(a["analysis"].get("has_structured_sources") for a in answers)
     domains: dict[str, dict] = {}
+    retrieved: dict[str, dict] = {}
     answers_citing = 0
     brand_answers = dict.fromkeys(brands, 0)
     total = 0
     for answer in answers:
-        citations = answer["analysis"].get("citations") or []
+        every = answer["analysis"].get("citations") or []
+        citations = [c for c in every if is_cited(c)]
         total += len(citations)
         if citations:
             answers_citing += 1
         for citation in citations:
-            row = domains.setdefault(
-                citation["domain"],
-                {
-                    "domain": citation["domain"],
-                    "site_name": citation.get("site_name") or citation["domain"],
-                    "owner": citation.get("owner", "third_party"),
-                    "owner_brand": citation.get("owner_brand"),
-                    "answers": 0,
-                    "citations": 0,
-                    "_seen": set(),
-                },
-            )
+            row = domains.setdefault(citation["domain"], _domain_row(citation))
             row["citations"] += 1
             row["_seen"].add(id(answer))
+        cited_domains = {c["domain"] for c in citations}
+        for citation in every:
+            if not is_cited(citation) and citation["domain"] not in cited_domains:
+                row = retrieved.setdefault(citation["domain"], _domain_row(citation))
+                row["citations"] += 1
+                row["_seen"].add(id(answer))
         for brand in brands:
             if any(c.get("owner_brand") == brand for c in citations):
                 brand_answers[brand] += 1
     n = len(answers)
-    rows = []
-    for row in sorted(domains.values(), key=lambda r: (-len(r["_seen"]), r["domain"])):
-        row["answers"] = len(row.pop("_seen"))
-        row["citation_rate"] = row["answers"] / n if returns_sources and n else "n/a"
-        row["citation_share"] = row["citations"] / total if returns_sources and total else "n/a"
-        rows.append(row)
+
+    def rows_of(table: dict[str, dict], *, share: bool) -> list[dict]:
+        rows = []
+        for row in sorted(table.values(), key=lambda r: (-len(r["_seen"]), r["domain"])):
+            row["answers"] = len(row.pop("_seen"))
+            row["citation_rate"] = row["answers"] / n if returns_sources and n else "n/a"
+            if share:
+                row["citation_share"] = (
+                    row["citations"] / total if returns_sources and total else "n/a"
+                )
+            rows.append(row)
+        return rows
+
     by_brand = {
         brand: (count / n if returns_sources and n else "n/a")
         for brand, count in brand_answers.items()
@@ -269,10 +296,14 @@ def _citation_panel(answers: list[Mapping], brands: Sequence[str]) -> dict:
     return {
         "returns_sources": returns_sources,
         "answers": n if returns_sources else None,
+        "answers_with_sources": sum(
+            bool(a["analysis"].get("has_structured_sources")) for a in answers
+        ),
         "citation_rate": answers_citing / n if returns_sources and n else "n/a",
         "owned_citation_rate": by_brand[brands[0]] if brands else "n/a",
         "brand_citation_rate": by_brand,
-        "domains": rows,
+        "domains": rows_of(domains, share=True),
+        "retrieved_domains": rows_of(retrieved, share=False),
     }
 
 

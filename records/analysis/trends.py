@@ -52,7 +52,7 @@ class CellCounts:
     sentiment_n: int = 0
     n_all_mentions: int = 0  # Σ over answers of tracked brands mentioned (SoV denominator)
     n_sourced: int = 0  # answers whose platform returned structured sources
-    n_owned_cited: int = 0  # answers citing one of this brand's own domains
+    n_owned_cited: int = 0  # answers citing (not only retrieving) one of this brand's domains
 
     def __add__(self, other: CellCounts) -> CellCounts:
         return CellCounts(
@@ -77,7 +77,10 @@ def _cell_counts_of(analyses: Sequence[Mapping], brand: str, brands: Sequence[st
         n_all += sum(bool((per_brand.get(b) or {}).get("mentioned")) for b in brands)
         if analysis.get("has_structured_sources"):
             n_sourced += 1
-        if any(c.get("owner_brand") == brand for c in analysis.get("citations") or []):
+        if any(
+            c.get("owner_brand") == brand and c.get("cited", True) is not False
+            for c in analysis.get("citations") or []
+        ):
             n_owned += 1
         if not entry.get("mentioned"):
             continue

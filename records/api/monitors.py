@@ -18,6 +18,11 @@ class MonitorWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     platforms = serializers.ListField(child=serializers.CharField(max_length=50))
     repeats = serializers.IntegerField(default=1)
+    access_mode = serializers.CharField(
+        max_length=20,
+        required=False,
+        help_text="plain or search for every platform; default BRANDTEST_DEFAULT_ACCESS_MODE.",
+    )
     schedule = serializers.CharField(max_length=100, default=DEFAULT_SCHEDULE)
     timezone = serializers.CharField(max_length=64, default=DEFAULT_TIMEZONE)
     monthly_call_budget = serializers.IntegerField(allow_null=True, required=False, default=None)
@@ -32,6 +37,7 @@ def monitor_body(monitor: Monitor, *, detail: bool = False) -> dict:
         "name": monitor.name,
         "platforms": monitor.platforms,
         "repeats": monitor.repeats,
+        "access_mode": monitor.access_mode,
         "schedule": monitor.schedule,
         "timezone": monitor.timezone,
         "status": monitor.status,

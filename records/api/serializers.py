@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.urls import reverse
 from rest_framework import serializers
 
+from records.engine.base import ACCESS_MODES
 from records.models import TERMINAL_STATUSES, Answer, TestRecord
 from records.platforms import KNOWN_PLATFORMS
 from records.renderers import ANSWER_FIELDS, answer_body
@@ -55,6 +56,15 @@ class ExecutionCreateSerializer(serializers.Serializer):
         max_value=settings.BRANDTEST_MAX_REPEATS,
         help_text="Runs per (question, platform); default from BRANDTEST_DEFAULT_REPEATS.",
     )
+    access_mode = serializers.CharField(
+        required=False,
+        max_length=20,
+        help_text=(
+            f"One of {', '.join(ACCESS_MODES)}: web search off (plain) or on (search), for every "
+            "platform of the run (each platform's access_modes at /api/v1/platforms/); default "
+            "from BRANDTEST_DEFAULT_ACCESS_MODE (plain unless the server says otherwise)."
+        ),
+    )
 
 
 def execution_links(execution_id: str) -> dict[str, str]:
@@ -97,6 +107,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
             "questions",
             "platforms",
             "repeats",
+            "access_mode",
             "source",
             "retry_of",
             "total_tasks",
@@ -160,6 +171,9 @@ class ExecutionStatusSerializer(serializers.Serializer):
         help_text="How often the run was handed back to the queue (its worker shut down or was "
         "lost) and resumed; answers already stored are kept.",
     )
+    access_mode = serializers.ChoiceField(
+        choices=ACCESS_MODES, help_text="plain (web search off) or search, for every call."
+    )
 
 
 # Rendered by records.renderers.answer_body, as the report's items are; the view passes the
@@ -193,6 +207,10 @@ class PlatformSerializer(serializers.Serializer):
     name = serializers.CharField()
     configured = serializers.BooleanField()
     synthetic = serializers.BooleanField()
+    access_modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ACCESS_MODES),
+        help_text='The modes a run may ask it in, e.g. ["plain", "search"].',
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

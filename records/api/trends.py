@@ -7,13 +7,14 @@ from rest_framework.views import APIView
 
 from records import trends
 from records.analysis.trends import INTERVALS, METRICS
+from records.engine.base import ACCESS_MODES
 from records.models import Monitor
 
 
 class MonitorTrendView(APIView):
-    """Points per period for the visibility score and each component, the change of the last
-    period versus the previous one (on common cells, with its SE and ``beyond_noise``), and the
-    prompts added or retired in the range (docs/metrics.md §9)."""
+    """Points per period and access mode for the visibility score and each component, the
+    change of each mode's last period versus its previous one (on common cells, with its SE
+    and ``beyond_noise``), and the prompts added or retired in the range (docs/metrics.md §9)."""
 
     @extend_schema(
         parameters=[
@@ -24,6 +25,14 @@ class MonitorTrendView(APIView):
             OpenApiParameter("from", str, description="YYYY-MM-DD in the monitor's time zone"),
             OpenApiParameter("to", str, description="YYYY-MM-DD, inclusive"),
             OpenApiParameter("branded", bool, description="Only branded / unbranded prompts"),
+            OpenApiParameter(
+                "access_mode",
+                str,
+                description=(
+                    f"One or a comma list of {ACCESS_MODES}; default every mode, each its own "
+                    "series (a point's access_mode; changes compare like with like)"
+                ),
+            ),
         ],
         responses={200: dict},
     )

@@ -119,6 +119,8 @@ class ExecutionViewSet(
             questions=serializer.validated_data["questions"],
             platforms=serializer.validated_data["platforms"],
             repeats=serializer.validated_data.get("repeats"),
+            # Absent: BRANDTEST_DEFAULT_ACCESS_MODE.
+            access_mode=serializer.validated_data.get("access_mode"),
         )
         record = services.start_execution(
             owner=request.user,

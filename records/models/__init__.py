@@ -14,8 +14,8 @@ from records.models.choices import (
     Status,
 )
 from records.models.executions import (
+    ACCESS_MODE_CHOICES,
     Answer,
-    BrandScore,
     LegacyDocument,
     ResultDocument,
     TestRecord,
@@ -36,10 +36,11 @@ from records.models.monitors import (
     TrackedBrand,
     names_tracked_brand,
 )
-from records.models.scores import CellScore
+from records.models.scores import BrandScore, CellScore
 
 __all__ = [
     "ThrottleHit",
+    "ACCESS_MODE_CHOICES",
     "ACTIVE_STATUSES",
     "BRAND_PLACEHOLDER",
     "DEFAULT_SCHEDULE",

@@ -11,6 +11,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from records.engine.base import ACCESS_MODES
 from records.models.choices import (
     ACTIVE_STATUSES,
     ENDED_STAGE,
@@ -20,6 +21,9 @@ from records.models.choices import (
     Stage,
     Status,
 )
+
+# How a run asked its platforms (records.engine.base.ACCESS_MODES): web search off or on.
+ACCESS_MODE_CHOICES = [(mode, mode) for mode in ACCESS_MODES]
 
 
 def ending_fields(*, status: str, error_type: str, error: str, at: datetime) -> dict:
@@ -194,6 +198,8 @@ class TestRecord(models.Model):
     questions = models.JSONField(default=list)
     platforms = models.JSONField(default=list)
     repeats = models.PositiveSmallIntegerField(default=1)
+    # Every call of the run is asked in this mode; its answers, scores and trend series carry it.
+    access_mode = models.CharField(max_length=10, choices=ACCESS_MODE_CHOICES, default="plain")
     scoring_version = models.CharField(max_length=20, blank=True)
 
     status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED)
@@ -288,6 +294,9 @@ class TestRecord(models.Model):
                 condition=Q(source__in=Source.values), name="record_source_valid"
             ),
             models.CheckConstraint(condition=Q(repeats__gte=1), name="record_repeats_positive"),
+            models.CheckConstraint(
+                condition=Q(access_mode__in=ACCESS_MODES), name="record_access_mode_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -317,7 +326,12 @@ class Answer(models.Model):
 
     question = models.TextField(help_text="The question exactly as sent.")
     text = models.TextField(blank=True)
+    # Structured sources the platform returned ([{"index", "url", "title", "site_name",
+    # "cited"}]), the web queries it ran and its billable search calls (search mode).
     sources = models.JSONField(default=list, blank=True)
+    access_mode = models.CharField(max_length=10, choices=ACCESS_MODE_CHOICES, default="plain")
+    web_queries = models.JSONField(default=list, blank=True)
+    search_calls = models.PositiveSmallIntegerField(default=0)
     model_name = models.CharField(max_length=100, blank=True)
     synthetic = models.BooleanField(
         default=False, help_text="Written by the offline demo platform, not a real AI."
@@ -343,6 +357,9 @@ class Answer(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=AnswerStatus.values), name="answer_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(access_mode__in=ACCESS_MODES), name="answer_access_mode_valid"
             ),
         ]
 
@@ -378,51 +395,3 @@ class LegacyDocument(models.Model):
 
     def __str__(self) -> str:
         return f"legacy sections {self.record_id}"
-
-
-class BrandScore(models.Model):
-    """Materialised scores of one brand on one platform (platform '' = overall) in a run."""
-
-    record = models.ForeignKey(TestRecord, on_delete=models.CASCADE, related_name="scores")
-    brand = models.CharField(max_length=100)
-    platform = models.CharField(max_length=30, blank=True, help_text="Blank for overall.")
-    is_main_brand = models.BooleanField(default=False)
-    mention_rate = models.FloatField(null=True, blank=True)
-    mention_rate_se = models.FloatField(null=True, blank=True)
-    mrr = models.FloatField(null=True, blank=True)
-    top1_rate = models.FloatField(null=True, blank=True)
-    avg_rank = models.FloatField(null=True, blank=True)
-    avg_rank_n = models.PositiveIntegerField(default=0)
-    share_of_voice = models.FloatField(null=True, blank=True)
-    nss = models.FloatField(null=True, blank=True)
-    nss_n = models.PositiveIntegerField(default=0)
-    visibility_score = models.FloatField(null=True, blank=True)
-    coverage = models.FloatField(null=True, blank=True)
-    # Valid answers behind the row (a trend point's n) and the owned-citation rate (null: the
-    # platform returned no structured sources).
-    valid_answers = models.PositiveIntegerField(default=0)
-    owned_citation_rate = models.FloatField(null=True, blank=True)
-    components = models.JSONField(default=dict, blank=True)
-    scoring_version = models.CharField(max_length=20)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["record", "-is_main_brand", "brand", "platform"]
-        indexes = [
-            # The admin dashboard's window: main-brand per-platform scores since a date
-            # (the query repeats the condition).
-            models.Index(
-                fields=["created_at"],
-                condition=Q(is_main_brand=True) & ~Q(platform=""),
-                name="brandscore_main_recent_idx",
-            ),
-        ]
-        constraints = [
-            # One row per run x brand x platform; also serves "scores of a run".
-            models.UniqueConstraint(
-                fields=["record", "brand", "platform"], name="brandscore_unique_cell"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.brand}@{self.platform or 'overall'}: {self.visibility_score}"

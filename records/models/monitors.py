@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now as utc_now  # Monitor has a field named timezone.
 
+from records.models.executions import ACCESS_MODE_CHOICES
+
 DEFAULT_SCHEDULE = "0 9 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Written in a prompt, this names the tracked brands (the legacy placeholder): always branded.
@@ -52,6 +54,8 @@ class Monitor(models.Model):
     name = models.CharField(max_length=200)
     platforms = models.JSONField(default=list)
     repeats = models.PositiveSmallIntegerField(default=1)
+    # The mode its runs ask in; changing it starts a second trend series, the first one stays.
+    access_mode = models.CharField(max_length=10, choices=ACCESS_MODE_CHOICES, default="plain")
     schedule = models.CharField(
         max_length=100, default=DEFAULT_SCHEDULE, help_text="A five-field cron expression."
     )
@@ -91,6 +95,10 @@ class Monitor(models.Model):
                 condition=Q(status__in=MonitorStatus.values), name="monitor_status_valid"
             ),
             models.CheckConstraint(condition=Q(repeats__gte=1), name="monitor_repeats_positive"),
+            models.CheckConstraint(
+                condition=Q(access_mode__in=[m for m, _ in ACCESS_MODE_CHOICES]),
+                name="monitor_access_mode_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(monthly_call_budget__isnull=True) | Q(monthly_call_budget__gte=1),
                 name="monitor_budget_positive",

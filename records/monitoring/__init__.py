@@ -92,6 +92,7 @@ def create_monitor(*, owner, data: MonitorInput, now: datetime | None = None) ->
         name=data.name,
         platforms=data.platforms,
         repeats=data.repeats,
+        access_mode=data.access_mode,
         schedule=data.schedule,
         timezone=data.timezone,
         monthly_call_budget=data.monthly_call_budget,
@@ -110,7 +111,8 @@ def create_monitor(*, owner, data: MonitorInput, now: datetime | None = None) ->
 def update_monitor(*, monitor: Monitor, data: MonitorInput, now: datetime | None = None) -> Monitor:
     """Apply a whole new definition. Prompts are never edited in place: a current prompt whose
     text, tags or override changed, or that is no longer listed, is retired; new ones are
-    added. A changed schedule or time zone moves an active monitor's next run."""
+    added. A changed schedule or time zone moves an active monitor's next run. A changed
+    access mode applies from the next run; the runs before keep theirs (a second trend series)."""
     now = now or timezone.now()
     monitor = Monitor.objects.select_for_update().get(pk=monitor.pk)
     rescheduled = (data.schedule, data.timezone) != (monitor.schedule, monitor.timezone)
@@ -118,6 +120,7 @@ def update_monitor(*, monitor: Monitor, data: MonitorInput, now: datetime | None
         "name": data.name,
         "platforms": data.platforms,
         "repeats": data.repeats,
+        "access_mode": data.access_mode,
         "schedule": data.schedule,
         "timezone": data.timezone,
         "monthly_call_budget": data.monthly_call_budget,
@@ -195,14 +198,22 @@ def monitor_execution_input(monitor: Monitor) -> tuple[ExecutionInput, list[int]
         platforms=list(monitor.platforms),
         repeats=monitor.repeats,
         brand_aliases=aliases,
+        access_mode=monitor.access_mode,
     )
     return data, [p.pk for p in prompts]
 
 
 def calls_this_month(monitor: Monitor, now: datetime) -> int:
-    """Platform calls the monitor's executions planned this calendar month (its time zone): a
-    scheduled run counts in its period's month, a run started by hand in the month it started."""
-    return month_records(monitor, now).aggregate(calls=Sum("total_tasks"))["calls"] or 0
+    """Calls the monitor's executions planned this calendar month (its time zone): a scheduled
+    run counts in its period's month, a run started by hand in the month it started. Web-search
+    calls count too: a search-mode run's planned one per answer, or the search calls its
+    answers actually made where those are more (a platform may search several times)."""
+    records = month_records(monitor, now)
+    totals = records.aggregate(
+        calls=Sum("total_tasks"), search=Sum("total_tasks", filter=Q(access_mode="search"))
+    )
+    searched = Answer.objects.filter(record__in=records).aggregate(n=Sum("search_calls"))["n"]
+    return (totals["calls"] or 0) + max(totals["search"] or 0, searched or 0)
 
 
 def month_records(monitor: Monitor, now: datetime):
@@ -237,7 +248,12 @@ def start_monitor_run(
     now = now or timezone.now()
     data, prompt_ids = monitor_execution_input(monitor)
     calls = planned_calls(
-        data.questions, data.brand, data.competitors, len(data.platforms), data.repeats
+        data.questions,
+        data.brand,
+        data.competitors,
+        len(data.platforms),
+        data.repeats,
+        access_mode=data.access_mode,
     )
     if monitor.monthly_call_budget is not None:
         used = calls_this_month(monitor, now)

@@ -18,6 +18,7 @@ from records.models import (
 )
 from records.services import (
     MAX_COMPETITORS,
+    clean_access_mode,
     clean_platforms,
 )
 
@@ -59,6 +60,7 @@ class MonitorInput:
     monthly_call_budget: int | None
     brands: list[BrandInput]
     prompts: list[PromptInput]
+    access_mode: str = "plain"
 
     @property
     def main_brand(self) -> BrandInput:
@@ -75,15 +77,28 @@ class MonitorInput:
             self.competitors,
             len(self.platforms),
             self.repeats,
+            access_mode=self.access_mode,
         )
 
 
+# A search-mode call is budgeted as the chat call plus one web-search call.
+SEARCH_CALLS_PER_ANSWER = 2
+
+
 def planned_calls(
-    questions: list[str], brand: str, competitors: list[str], platforms: int, repeats: int
+    questions: list[str],
+    brand: str,
+    competitors: list[str],
+    platforms: int,
+    repeats: int,
+    *,
+    access_mode: str = "plain",
 ) -> int:
-    """Platform calls one run makes: expanded questions ({brandName} once per brand) x
-    platforms x repeats, exactly as the execution will plan them."""
-    return len(expand_questions(questions, brand, competitors)) * platforms * repeats
+    """Calls one run makes, as the budget counts them: expanded questions ({brandName} once per
+    brand) x platforms x repeats, exactly as the execution will plan them; in search mode each
+    answer is expected to make one billable web-search call besides, so a call counts twice."""
+    chat = len(expand_questions(questions, brand, competitors)) * platforms * repeats
+    return chat * SEARCH_CALLS_PER_ANSWER if access_mode == "search" else chat
 
 
 def _strings(value: Any, field_name: str, errors: dict[str, list[str]], limit: int) -> list[str]:
@@ -198,13 +213,16 @@ def clean_monitor_input(
     monthly_call_budget: Any,
     brands: Any,
     prompts: Any,
+    access_mode: Any = None,
 ) -> MonitorInput:
-    """Validate a whole monitor definition; raise ValidationError naming each bad field."""
+    """Validate a whole monitor definition; raise ValidationError naming each bad field.
+    ``access_mode`` None takes BRANDTEST_DEFAULT_ACCESS_MODE."""
     errors: dict[str, list[str]] = {}
     name = str(name or "").strip()
     if not name or len(name) > 200:
         errors.setdefault("name", []).append("The name is required (1-200 characters).")
     cleaned_platforms = clean_platforms(platforms if isinstance(platforms, list) else [], errors)
+    mode = clean_access_mode(access_mode, platforms, errors)
     if not isinstance(repeats, int) or isinstance(repeats, bool):
         errors.setdefault("repeats", []).append("Repeats must be an integer.")
         repeats = 1
@@ -248,13 +266,15 @@ def clean_monitor_input(
         monthly_call_budget,
         cleaned_brands,
         cleaned_prompts,
+        access_mode=mode,
     )
     if monthly_call_budget is not None and monthly_call_budget < data.calls_per_run():
         raise ValidationError(
             {
                 "monthly_call_budget": [
                     f"The budget ({monthly_call_budget} calls a month) is below one run: "
-                    f"{data.calls_per_run()} calls (prompts x platforms x repeats)."
+                    f"{data.calls_per_run()} calls (prompts x platforms x repeats"
+                    f"{', x 2 for web search' if data.access_mode == 'search' else ''})."
                 ]
             }
         )
@@ -267,6 +287,7 @@ def monitor_definition(monitor: Monitor) -> dict[str, Any]:
         "name": monitor.name,
         "platforms": monitor.platforms,
         "repeats": monitor.repeats,
+        "access_mode": monitor.access_mode,
         "schedule": monitor.schedule,
         "timezone": monitor.timezone,
         "monthly_call_budget": monitor.monthly_call_budget,

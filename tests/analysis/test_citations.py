@@ -53,6 +53,9 @@ def test_markdown_links_are_citations_with_their_label():
     found = citations(f"详见{link}。")
     assert found == [
         {
+            # A citation in the text: cited, and no returned source's number.
+            "index": None,
+            "cited": True,
             "url": "https://www.dianping.com/shop/1",
             "domain": "dianping.com",
             "site_name": "大众点评页面",

@@ -97,6 +97,7 @@ def test_status_poll_is_one_query_with_plain_strings(api_client):
         "updated_at": iso(record.updated_at),
         "next_poll_ms": 1000,
         "resumed": 0,
+        "access_mode": "plain",
     }
     assert response["Retry-After"] == "1"
     assert response["ETag"] == f'"{record.version}"'
