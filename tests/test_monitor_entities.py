@@ -282,11 +282,20 @@ class MonitorEntitiesApiTests:
         assert api_client.get(self.url(monitor), {"from": "2025-03-01"}).status_code == 200
         assert api_client.get("/api/v1/monitors/999999/entities/").status_code == 404
 
-    def test_the_operation_is_documented(self, api_client):
-        schema = api_client.get("/api/schema/?format=json").json()
+    def test_the_operation_and_its_body_are_documented(self, monitor, user_client):
+        schema = user_client.get("/api/schema/?format=json").json()
         operation = schema["paths"]["/api/v1/monitors/{monitor_id}/entities/"]["get"]
         assert {p["name"] for p in operation["parameters"]} >= {"from", "to", "monitor_id"}
         assert set(operation["responses"]) == {"200", "400", "404"}
+        # The fuzz test (tests/test_openapi_fuzz.py) has no monitor: check a real body here.
+        body = user_client.get(self.url(monitor), {"from": "2025-03-01", "to": "2025-03-31"})
+        report, entity = (
+            schema["components"]["schemas"][name]
+            for name in ("MonitorEntities", "DiscoveredEntity")
+        )
+        assert set(body.json()) == set(report["properties"]) == set(report["required"])
+        for row in body.json()["entities"]:
+            assert set(row) == set(entity["properties"]) == set(entity["required"])
 
 
 # --- The admin panel and "track this competitor" ----------------------------------------------
