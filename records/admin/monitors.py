@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from records import charts, costs, monitoring
+from records.admin.discovered import discovered_panel, track_entity
 from records.admin.display import STATUS_COLOURS, spend_text, status_label
 from records.analysis.scoring import is_cited
 from records.models import (
@@ -87,8 +88,10 @@ class MonitorAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.page_view)
+        track = self.admin_site.admin_view(self.track_entity_view)
         return [
             path("<int:monitor_id>/page/", view, name="records_monitor_page"),
+            path("<int:monitor_id>/track-entity/", track, name="records_monitor_track_entity"),
             *super().get_urls(),
         ]
 
@@ -146,13 +149,24 @@ class MonitorAdmin(admin.ModelAdmin):
 
     def page_view(self, request, monitor_id: int):
         monitor = get_object_or_404(Monitor.objects.select_related("owner"), pk=monitor_id)
+        page = monitor_page_context(monitor, request.GET.get("days"))
         context = {
             **self.admin_site.each_context(request),
-            **monitor_page_context(monitor, request.GET.get("days")),
+            **page,
+            "discovered": discovered_panel(
+                monitor,
+                page["since"],
+                days=page["days"],
+                can_track=self.has_change_permission(request, monitor),
+            ),
             "title": f"Monitor: {monitor.name}",
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/records/monitor/page.html", context)
+
+    def track_entity_view(self, request, monitor_id: int):
+        """The panel's "track this competitor" button (records/admin/discovered.py)."""
+        return track_entity(self, request, monitor_id)
 
 
 def _period(run: TestRecord, zone: ZoneInfo) -> date:

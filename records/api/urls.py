@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from records.api.entities import MonitorEntitiesView
 from records.api.hot_views import execution_results, execution_status
 from records.api.monitors import MonitorViewSet
 from records.api.trends import MonitorTrendView
@@ -19,5 +20,10 @@ urlpatterns = [
     path("executions/<str:execution_id>/status/", execution_status),
     path("executions/<str:execution_id>/results/", execution_results),
     path("monitors/<int:monitor_id>/trend/", MonitorTrendView.as_view(), name="monitor-trend"),
+    path(
+        "monitors/<int:monitor_id>/entities/",
+        MonitorEntitiesView.as_view(),
+        name="monitor-entities",
+    ),
     *router.urls,
 ]

@@ -133,3 +133,11 @@ def test_aggregate_ranks_untracked_entities_by_recommending_answers():
             "ranked_n": 1,
         },
     ]
+
+
+def test_words_that_announce_a_list_are_not_entities():
+    # "推荐如下：" opens a list in many real answers; 如下 is not a place to go.
+    for opener in ("北京中医推拿推荐如下：", "具体推荐如下:", "我推荐下面这些：", "推荐下列几家："):
+        found = entities(opener + "\n1. 正安中医：手法专业。\n2. 固生堂：可用医保。")
+        assert list(found) == ["正安中医", "固生堂"], (opener, list(found))
+        assert [e["rank"] for e in found.values()] == [1, 2]
