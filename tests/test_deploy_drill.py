@@ -77,8 +77,9 @@ def test_sigterm_hands_the_run_back_after_the_calls_in_flight(tmp_path):
                 sent = time.monotonic()
                 workers[0].wait(timeout=GRACE + 5)
                 took = time.monotonic() - sent
-                # The calls in flight (at most 1 s each) returned, then the worker exited.
-                assert took < 2.5, (took, (tmp_path / "worker1.log").read_text())
+                # The calls in flight (at most 1 s each) returned, then the worker exited, well
+                # before the grace period ran out (a margin wide enough for a loaded machine).
+                assert took < GRACE / 2, (took, (tmp_path / "worker1.log").read_text())
                 _, handed = http("GET", f"{base}/api/v1/executions/{execution_id}/status/")
                 assert (handed["status"], handed["stage"]) == ("queued", "ai_fetching"), handed
                 assert handed["resumed"] == 1 and handed["is_completed"] is False
@@ -216,11 +217,11 @@ def test_rq_sigterm_hands_the_run_back(tmp_path, rq_env, target):
                 os.kill(workers[0].pid if target == "parent" else horse, signal.SIGTERM)
                 sent = time.monotonic()
                 handed = poll_until(base, execution_id, lambda b: b["resumed"] == 1)
-                assert time.monotonic() - sent < 2.5
+                assert time.monotonic() - sent < GRACE / 2
                 assert handed["status"] in ("queued", "running")  # another worker may take it
                 if target == "parent":
                     workers[0].wait(timeout=GRACE + 5)
-                    assert time.monotonic() - sent < 3.5
+                    assert time.monotonic() - sent < GRACE / 2 + 1
                     workers.append(start(["worker"], env, tmp_path / "rq2.log"))
                 done = poll_until(base, execution_id, lambda b: b["is_completed"], timeout=90)
                 assert done["status"] == "completed", (tmp_path / "rq1.log").read_text()[-3000:]
