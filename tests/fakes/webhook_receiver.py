@@ -107,10 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
         receiver: FakeWebhookReceiver = self.server.receiver  # type: ignore[attr-defined]
         status = receiver._answer(self.path, headers, body)
         if receiver.verbose:
-            item = receiver.received[-1]
-            print(
-                f"POST {self.path} -> {status}; signature valid: {item.signature_valid(receiver.secret)}"
-            )
+            valid = receiver.received[-1].signature_valid(receiver.secret)
+            print(f"POST {self.path} -> {status}; signature valid: {valid}")
             print(body.decode(errors="replace"))
             sys.stdout.flush()
         payload = json.dumps({"ok": status < 300}).encode()
