@@ -237,11 +237,11 @@ def attempt_delivery(delivery_id: int) -> Attempted | None:
         SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
         DELIVERY_HEADER: str(delivery.event_id),
     }
-    status_code, error = None, ""
-    started = time.monotonic()
+    status_code, error, started = None, "", None
     try:
         check_public_host(urlsplit(endpoint.url).hostname or "")  # again: DNS may have changed
         with httpx.Client(timeout=settings.BRANDTEST_WEBHOOK_TIMEOUT) as http:
+            started = time.monotonic()  # the request's latency, not the client's set-up
             response = http.post(endpoint.url, content=body, headers=headers)
         status_code = response.status_code
         if not response.is_success:
@@ -250,12 +250,14 @@ def attempt_delivery(delivery_id: int) -> Attempted | None:
         error = str(exc)
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
-    latency = round((time.monotonic() - started) * 1000)
+    latency = None if started is None else round((time.monotonic() - started) * 1000)
     return _log_attempt(delivery, status_code=status_code, latency=latency, error=error[:500])
 
 
 @transaction.atomic
-def _log_attempt(delivery: WebhookDelivery, *, status_code, latency: int, error: str) -> Attempted:
+def _log_attempt(
+    delivery: WebhookDelivery, *, status_code, latency: int | None, error: str
+) -> Attempted:
     fields = {"status_code": status_code, "latency_ms": latency, "error": error}
     if not error:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
