@@ -9,6 +9,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from records import alerts
 from records.api.serializers import ErrorSerializer
@@ -95,7 +96,7 @@ class MonitorAlertsView(generics.GenericAPIView):
         return self.get_paginated_response([alerts.alert_body(a) for a in page])
 
 
-class AlertAcknowledgeView(generics.GenericAPIView):
+class AlertAcknowledgeView(APIView):
     """Acknowledge one alert (idempotent: the first acknowledgement is kept)."""
 
     permission_classes = (permissions.IsAuthenticated,)
@@ -171,7 +172,7 @@ class MonitorWebhooksView(generics.GenericAPIView):
         )
 
 
-class WebhookDetailView(generics.GenericAPIView):
+class WebhookDetailView(APIView):
     """One webhook endpoint of a monitor."""
 
     permission_classes = (permissions.IsAuthenticated,)
@@ -205,7 +206,7 @@ def settings_body(row) -> dict:
     }
 
 
-class AlertSettingsView(generics.GenericAPIView):
+class AlertSettingsView(APIView):
     """Which rules a monitor evaluates (all on by default) and who gets its alert e-mail."""
 
     permission_classes = (permissions.IsAuthenticated,)

@@ -256,3 +256,15 @@ def test_admin_acknowledge_action(client, staff_user, monitor):
     assert response.status_code == 302
     alert.refresh_from_db()
     assert alert.acknowledged_by == staff_user
+
+
+def test_options_describes_each_endpoint(user_client, monitor):
+    base = f"/api/v1/monitors/{monitor.pk}"
+    for path in (
+        f"{base}/alerts/",
+        f"{base}/alerts/1/acknowledge/",
+        f"{base}/webhooks/",
+        f"{base}/webhooks/1/",
+        f"{base}/alert-settings/",
+    ):
+        assert user_client.options(path).status_code == 200, path
