@@ -413,18 +413,19 @@ BRANDTEST_WEBHOOK_RETRY_MAX = env_float("BRANDTEST_WEBHOOK_RETRY_MAX", 3600.0)
 BRANDTEST_WEBHOOKS_ALLOW_PRIVATE = env_bool(
     "BRANDTEST_WEBHOOKS_ALLOW_PRIVATE", SECRET_KEY == DEVELOPMENT_SECRET_KEY
 )
-# E-mail (Django 6.1 MAILERS): the console backend by default (the worker prints each message);
-# SMTP when DJANGO_EMAIL_HOST is set.
-if os.environ.get("DJANGO_EMAIL_HOST"):
+# E-mail (Django 6.1 MAILERS): in development (no DJANGO_SECRET_KEY) the console backend, so the
+# worker prints each message; otherwise SMTP (DJANGO_EMAIL_HOST, default localhost:25), which
+# `check --deploy` requires of production.
+if os.environ.get("DJANGO_EMAIL_HOST") or SECRET_KEY != DEVELOPMENT_SECRET_KEY:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["DJANGO_EMAIL_HOST"],
-                "port": env_int("DJANGO_EMAIL_PORT", 587),
+                "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+                "port": env_int("DJANGO_EMAIL_PORT", 25),
                 "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
                 "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", True),
+                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS"),
             },
         }
     }
