@@ -49,7 +49,7 @@ def tick_next_period(monitor_id: int) -> None:
 
 
 def test_a_drop_between_scheduled_runs_is_alerted_signed_retried_and_mailed(
-    live_server, run_worker, fake_platform, receivers, user, settings
+    live_server, run_worker, fake_platform, receivers, user, settings, request
 ):
     settings.BRANDTEST_WEBHOOK_RETRY_BASE = RETRY_BASE
     settings.BRANDTEST_PUBLIC_URL = live_server.url
@@ -60,6 +60,9 @@ def test_a_drop_between_scheduled_runs_is_alerted_signed_retried_and_mailed(
         headers={"Authorization": f"Token {token.key}"},
         timeout=30,
     )
+    # Closed at the end: a kept-alive connection keeps its server thread (and its database
+    # session) alive past the test.
+    request.addfinalizer(api.close)
     created = api.post("/monitors/", json=monitor_definition())
     assert created.status_code == 201, created.text
     monitor_id = created.json()["id"]
