@@ -412,3 +412,49 @@ try:
     BRANDTEST_PLATFORMS = platform_configs(os.environ, default_timeout=BRANDTEST_CALL_TIMEOUT)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
+
+# --- Alerts (records/alerts) ------------------------------------------------------------------
+# The period alerts compare (the run's scheduled time, else its start, in the monitor's time
+# zone): day, week or month. One alert per rule, monitor, brand, platform and period.
+BRANDTEST_ALERT_INTERVAL = os.environ.get("BRANDTEST_ALERT_INTERVAL", "day")
+# visibility_drop: the metric compared, and the smallest drop (beyond noise) that alerts.
+BRANDTEST_ALERT_VISIBILITY_METRIC = os.environ.get(
+    "BRANDTEST_ALERT_VISIBILITY_METRIC", "visibility_score"
+)
+BRANDTEST_ALERT_MIN_DROP = env_float("BRANDTEST_ALERT_MIN_DROP", 0.0)
+# overtaken: a competitor's share of voice must exceed the main brand's by more than this.
+BRANDTEST_ALERT_OVERTAKE_MARGIN = env_float("BRANDTEST_ALERT_OVERTAKE_MARGIN", 0.0)
+# negative_mention: at most this many quotes in one alert's evidence.
+BRANDTEST_ALERT_MAX_EVIDENCE = env_int("BRANDTEST_ALERT_MAX_EVIDENCE", 20)
+# Where links in webhook bodies and e-mails point (the service's public address).
+BRANDTEST_PUBLIC_URL = os.environ.get("BRANDTEST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhooks: per-attempt timeout, attempts in all, and exponential backoff between attempts
+# (the n-th retry waits base * 2**(n-1) seconds, capped).
+BRANDTEST_WEBHOOK_TIMEOUT = env_float("BRANDTEST_WEBHOOK_TIMEOUT", 5.0)
+BRANDTEST_WEBHOOK_MAX_ATTEMPTS = env_int("BRANDTEST_WEBHOOK_MAX_ATTEMPTS", 6)
+BRANDTEST_WEBHOOK_RETRY_BASE = env_float("BRANDTEST_WEBHOOK_RETRY_BASE", 30.0)
+BRANDTEST_WEBHOOK_RETRY_MAX = env_float("BRANDTEST_WEBHOOK_RETRY_MAX", 3600.0)
+# Webhook URLs at private, loopback or link-local addresses: refused in production (no
+# DJANGO_SECRET_KEY means development), allowed in development and tests so local receivers work.
+BRANDTEST_WEBHOOKS_ALLOW_PRIVATE = env_bool(
+    "BRANDTEST_WEBHOOKS_ALLOW_PRIVATE", SECRET_KEY == DEVELOPMENT_SECRET_KEY
+)
+# E-mail (Django 6.1 MAILERS): in development (no DJANGO_SECRET_KEY) the console backend, so the
+# worker prints each message; otherwise SMTP (DJANGO_EMAIL_HOST, default localhost:25), which
+# `check --deploy` requires of production.
+if os.environ.get("DJANGO_EMAIL_HOST") or SECRET_KEY != DEVELOPMENT_SECRET_KEY:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+                "port": env_int("DJANGO_EMAIL_PORT", 25),
+                "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
+                "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS"),
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "alerts@brandtest.localhost")

@@ -5,7 +5,7 @@ Django's autodiscovery imports ``records.admin``; importing the modules register
 
 from django.contrib import admin
 
-from records.admin import executions, monitors  # noqa: F401
+from records.admin import alerts, executions, monitors  # noqa: F401
 
 # The index lists the dashboards above the models, so they are found without knowing the URLs.
 admin.site.index_template = "admin/records/index.html"

@@ -4,6 +4,13 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from records.api.entities import MonitorEntitiesView
+from records.api.alerts import (
+    AlertAcknowledgeView,
+    AlertSettingsView,
+    MonitorAlertsView,
+    MonitorWebhooksView,
+    WebhookDetailView,
+)
 from records.api.hot_views import execution_results, execution_status
 from records.api.monitors import MonitorViewSet
 from records.api.trends import MonitorTrendView
@@ -24,6 +31,27 @@ urlpatterns = [
         "monitors/<int:monitor_id>/entities/",
         MonitorEntitiesView.as_view(),
         name="monitor-entities",
+    ),
+    path("monitors/<int:monitor_id>/alerts/", MonitorAlertsView.as_view(), name="monitor-alerts"),
+    path(
+        "monitors/<int:monitor_id>/alerts/<int:alert_id>/acknowledge/",
+        AlertAcknowledgeView.as_view(),
+        name="alert-acknowledge",
+    ),
+    path(
+        "monitors/<int:monitor_id>/webhooks/",
+        MonitorWebhooksView.as_view(),
+        name="monitor-webhooks",
+    ),
+    path(
+        "monitors/<int:monitor_id>/webhooks/<int:webhook_id>/",
+        WebhookDetailView.as_view(),
+        name="monitor-webhook-detail",
+    ),
+    path(
+        "monitors/<int:monitor_id>/alert-settings/",
+        AlertSettingsView.as_view(),
+        name="monitor-alert-settings",
     ),
     *router.urls,
 ]

@@ -4,6 +4,16 @@ Split by concept; ``from records.models import X`` stays the way to import any o
 """
 
 from records.models.accounts import WeChatAccount
+from records.models.alerts import (
+    Alert,
+    AlertKind,
+    AlertQuerySet,
+    AlertSettings,
+    DeliveryState,
+    WebhookDelivery,
+    WebhookEndpoint,
+    alerts_between,
+)
 from records.models.choices import (
     ACTIVE_STATUSES,
     ENDED_STAGE,
@@ -39,6 +49,14 @@ from records.models.monitors import (
 from records.models.scores import BrandScore, CellScore
 
 __all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertQuerySet",
+    "AlertSettings",
+    "DeliveryState",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "alerts_between",
     "ThrottleHit",
     "ACCESS_MODE_CHOICES",
     "ACTIVE_STATUSES",

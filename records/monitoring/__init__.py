@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from records import tasks
 from records.costs import spend_of_answers
 from records.models import (
     Answer,
@@ -322,6 +323,7 @@ def run_due_monitor(monitor: Monitor, *, now: datetime, result: TickResult) -> N
                 Monitor.objects.filter(pk=monitor.pk).update(
                     last_skip_reason=str(exc)[:300], last_skipped_at=now
                 )
+                tasks.alert_skipped_run(monitor=monitor, scheduled_for=period, reason=str(exc))
                 result.skipped.append((monitor.pk, period, str(exc)))
                 logger.info("monitor %s period %s skipped: %s", monitor.pk, period, exc)
                 return

@@ -112,7 +112,9 @@ class Command(BaseCommand):
                 job_class="django_tasks_rq.Job",
                 worker_class=f"{__name__}.GracefulRQWorker",
                 burst=batch,
-                with_scheduler=False,
+                # Deferred tasks (a webhook's next attempt, run_after) wait in RQ's scheduled
+                # registry; one worker's scheduler (RQ takes a lock per queue) moves them on time.
+                with_scheduler=True,
             )
         elif backend == "db":
             db_worker.Command().configure_logging(options.get("verbosity", 1))
