@@ -323,6 +323,10 @@ LOGGING = {
         # Never log request bodies or headers from the HTTP client (they carry API keys).
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # WeasyPrint (PDF reports) logs each layout step at INFO and warns about the charts'
+        # repeated SVG ids; its errors still show.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -377,6 +381,38 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"BRANDTEST_PLATFORM_PRICES is not JSON: {exc}") from exc
+# --- E-mail: the weekly monitor digest (records/digests.py) ---------------------------------
+# Django's mailers: the console backend (messages printed on the worker's output) unless
+# BRANDTEST_EMAIL_BACKEND names another; the SMTP backend reads EMAIL_HOST and friends.
+_EMAIL_BACKEND = os.environ.get(
+    "BRANDTEST_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": (
+            {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS"),
+                "use_ssl": env_bool("EMAIL_USE_SSL"),
+                "timeout": env_int("EMAIL_TIMEOUT", 20),
+            }
+            if _EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "brandtest@localhost")
+# Where users reach this service: e-mails link to report pages under it.
+BRANDTEST_PUBLIC_URL = os.environ.get("BRANDTEST_PUBLIC_URL", "http://127.0.0.1:8000")
+# A week's digest goes out from this hour (monitor's time zone) on the Monday after it.
+BRANDTEST_DIGEST_HOUR = env_int("BRANDTEST_DIGEST_HOUR", 9)
+# Digests sent per scheduler tick at most (the rest on the next ticks).
+BRANDTEST_DIGEST_BATCH = env_int("BRANDTEST_DIGEST_BATCH", 50)
+
 # How long a poll's authenticated user (JWT or Token) is reused per process; a deactivated or
 # deleted user, or a deleted Token, is refused again within this many seconds.
 BRANDTEST_AUTH_CACHE_SECONDS = env_int("BRANDTEST_AUTH_CACHE_SECONDS", 5)

@@ -59,6 +59,8 @@ class MonitorInput:
     monthly_call_budget: int | None
     brands: list[BrandInput]
     prompts: list[PromptInput]
+    # E-mail the owner a weekly digest (records/digests.py); off by default.
+    weekly_digest: bool = False
 
     @property
     def main_brand(self) -> BrandInput:
@@ -198,6 +200,7 @@ def clean_monitor_input(
     monthly_call_budget: Any,
     brands: Any,
     prompts: Any,
+    weekly_digest: Any = False,
 ) -> MonitorInput:
     """Validate a whole monitor definition; raise ValidationError naming each bad field."""
     errors: dict[str, list[str]] = {}
@@ -235,6 +238,8 @@ def clean_monitor_input(
             "The monthly call budget must be a positive integer or null."
         )
         monthly_call_budget = None
+    if not isinstance(weekly_digest, bool):
+        errors.setdefault("weekly_digest", []).append("weekly_digest must be true or false.")
     cleaned_brands = clean_brands(brands, errors)
     cleaned_prompts = clean_prompts(prompts, errors)
     if errors:
@@ -248,6 +253,7 @@ def clean_monitor_input(
         monthly_call_budget,
         cleaned_brands,
         cleaned_prompts,
+        weekly_digest,
     )
     if monthly_call_budget is not None and monthly_call_budget < data.calls_per_run():
         raise ValidationError(
@@ -270,6 +276,7 @@ def monitor_definition(monitor: Monitor) -> dict[str, Any]:
         "schedule": monitor.schedule,
         "timezone": monitor.timezone,
         "monthly_call_budget": monitor.monthly_call_budget,
+        "weekly_digest": monitor.weekly_digest,
         "brands": [
             {"name": b.name, "is_main": b.is_main, "aliases": b.aliases, "domains": b.domains}
             for b in monitor.brands.all()
