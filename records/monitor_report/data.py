@@ -68,13 +68,16 @@ def _mean(rows: Sequence[Mapping], column: str) -> float | None:
 
 
 def _metric_row(metric, label, column, kind, now_rows, before_rows, change) -> dict[str, Any]:
+    """One metric of one brand × platform: the two ranges' values and the change between
+    them. A cell metric's change is only ever the common-cell change (none when no cell has a
+    value on both sides); the average rank's is the difference of the two means."""
     value, previous = _mean(now_rows, column), _mean(before_rows, column)
-    if change is not None and change["delta"] is not None:
-        delta, se, beyond = change["delta"], change["se"], change["beyond_noise"]
-        tested = change["se"] is not None
-    else:
+    delta, se, beyond, tested = None, None, False, False
+    if metric not in CHANGE_METRICS:
         delta = None if value is None or previous is None else value - previous
-        se, beyond, tested = None, False, False
+    elif change is not None and change["delta"] is not None:
+        delta, se, beyond = change["delta"], change["se"], change["beyond_noise"]
+        tested = se is not None
     return {
         "metric": metric,
         "label": label,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.tokens import AccessToken
 
-from records.monitor_report import last_month, last_week
+from records.monitor_report import clean_report_range, last_month, last_week, monitor_report
 from tests.factories import UserFactory
 from tests.reports.conftest import MAIN, RANGE, RIVAL, SHANGHAI
 
@@ -168,3 +168,26 @@ def test_a_year_is_allowed(client, user, monitor):
     assert "(366 days" not in response.content.decode() and "(365 days" in response.content.decode()
     leap = client.get(url(monitor, **{"from": "2024-01-01", "to": "2024-12-31"}))
     assert leap.status_code == 200 and "(366 days" in leap.content.decode()
+
+
+def test_the_changes_are_the_trend_apis_week_over_week_changes(user_client, monitor):
+    """A week's report compares it with the week before exactly as the trend API's weekly
+    ``changes`` do (same cells, delta, SE and beyond-noise flag)."""
+    rng = clean_report_range(RANGE, monitor=monitor)
+    report = monitor_report(monitor, rng)
+    trend = user_client.get(
+        f"/api/v1/monitors/{monitor.pk}/trend/",
+        {"interval": "week", "from": "2026-11-16", "to": "2026-11-29"},
+    ).json()
+    assert trend["changes"], trend
+    compared = 0
+    for change in trend["changes"]:
+        rows = [m for m in report["headline"] if m["metric"] == change["metric"]]
+        if change["brand"] != MAIN or change["platform"] != "overall" or not rows:
+            continue  # mrr is in the trend, not in the report
+        row = rows[0]
+        assert (row["delta"], row["se"], row["beyond_noise"], row["cells"]) == (
+            change["delta"], change["se"], change["beyond_noise"], change["cells"],
+        ), change["metric"]  # fmt: skip
+        compared += 1
+    assert compared == 6  # every headline metric but the average rank
