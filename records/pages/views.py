@@ -31,6 +31,7 @@ from records.pages.pdf import PdfUnavailable, html_to_pdf
 FORMATS = ("html", "pdf")
 TEMPLATE = "pages/monitor_report.html"
 _AUTHENTICATORS = (CachedJWTAuthentication(), CachedTokenAuthentication())
+MAX_ID = 2**63 - 1  # BigAutoField
 
 
 def caller(request):
@@ -78,7 +79,9 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_safe
 def monitor_report_view(request, monitor_id: int):
     user = caller(request)
-    monitor = Monitor.objects.visible_to(user).filter(pk=monitor_id).first()
+    # An id past the primary key's range names no monitor (and must not reach PostgreSQL).
+    in_range = 0 < monitor_id <= MAX_ID
+    monitor = Monitor.objects.visible_to(user).filter(pk=monitor_id).first() if in_range else None
     if monitor is None:
         raise Http404("No monitor with that id is visible to you.")
     fmt = (request.GET.get("format") or "html").strip().lower()

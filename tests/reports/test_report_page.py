@@ -2,16 +2,18 @@
 gets the 404 an unknown monitor gets."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from django.template.loader import render_to_string
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.tokens import AccessToken
 
 from records.monitor_report import clean_report_range, last_month, last_week, monitor_report
+from records.pages.views import TEMPLATE, report_links
 from tests.factories import UserFactory
-from tests.reports.conftest import MAIN, RANGE, RIVAL, SHANGHAI
+from tests.reports.conftest import MAIN, RANGE, RIVAL, SHANGHAI, at
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +85,8 @@ def test_another_user_and_anonymous_callers_get_404(client, monitor):
         response = client.get(url(monitor, **params))
         assert response.status_code == 404 and MAIN not in response.content.decode()
     assert client.get(f"/reports/monitors/{monitor.pk + 999}/").status_code == 404
+    assert client.get("/reports/monitors/0/").status_code == 404
+    assert client.get(f"/reports/monitors/{2**64}/").status_code == 404
 
 
 def test_token_and_bearer_sign_in_read_the_report(client, user, monitor):
@@ -191,3 +195,42 @@ def test_the_changes_are_the_trend_apis_week_over_week_changes(user_client, moni
         ), change["metric"]  # fmt: skip
         compared += 1
     assert compared == 6  # every headline metric but the average rank
+
+
+def test_alerts_and_untracked_recommendations_render_when_given(monitor):
+    """The range's alerts and the brands the answers recommend instead come in as plain
+    dicts (their queries belong to the alert and entity features)."""
+    rng = clean_report_range(RANGE, monitor=monitor)
+    alerts = [
+        {
+            "kind": "visibility_drop", "brand": MAIN, "platform": "demo",
+            "period_start": date(2026, 11, 23), "period_end": date(2026, 11, 29),
+            "evidence": {"delta": -0.35, "se": 0.05, "n": 24}, "created_at": at(29),
+        },
+        {
+            "kind": "negative_mention", "brand": MAIN, "platform": "", "period_start": "2026-11-24",
+            "period_end": "2026-11-24", "evidence": {"quote": "服务很差", "offsets": [23, 27]},
+            "created_at": at(24),
+        },
+    ]  # fmt: skip
+    recommended = [
+        {"name": "康源堂", "answers": 12, "platforms": ["demo", "kimi"], "mean_rank": 1.5}
+    ]
+    data = monitor_report(monitor, rng, alerts=alerts, recommended=recommended)
+    html = render_to_string(TEMPLATE, data | {"links": report_links(monitor, rng)})
+    cells = cells_of(html)
+    drop = cells.index("Visibility dropped")
+    assert cells[drop : drop + 6] == [
+        "Visibility dropped", MAIN, "demo", "2026-11-23 – 2026-11-29", "2026-11-29 09:00",
+        "delta: -0.35; se: 0.05; n: 24",
+    ]  # fmt: skip
+    negative = cells.index("Negative mention")
+    assert negative > drop  # newest first
+    assert cells[negative + 2 : negative + 4] == ["overall", "2026-11-24"]
+    assert "quote: 服务很差; offsets: [23,27]" in cells
+    assert "No alerts in this range." not in html
+    assert "Recommended instead (untracked)" in html
+    assert ["康源堂", "12", "demo, kimi", "1.5"] == cells[cells.index("康源堂") :][:4]
+    empty = monitor_report(monitor, rng, recommended=[])
+    html = render_to_string(TEMPLATE, empty | {"links": report_links(monitor, rng)})
+    assert "The answers recommend no untracked brand in this range." in html
