@@ -1,6 +1,6 @@
 # The two set-up commands of the README:
 #   make run   install and run the service (SQLite, demo platform, one worker)
-#   make test  install and run the test suite
+#   make test  install (system packages too: scripts/install-system-deps.sh) and run the tests
 #   make serve the production server (granian, WSGI) and one worker; README "Production"
 #   make bench the benchmark protocol at 1M rows (docs/benchmarks.md); bench-smoke: CI's 2,000
 # Both find a Python >= 3.12 by themselves and install into .venv.
@@ -20,7 +20,7 @@ for p in $${PYTHON:-} python3.13 python3.12 python3 \
 done; echo "No Python >= 3.12 found; install one or set PYTHON=/path/to/python3.12" >&2; exit 1
 endef
 
-.PHONY: run serve test lint bench bench-monitors bench-smoke clean
+.PHONY: run serve test lint bench bench-monitors bench-smoke clean system-deps
 
 $(BIN)/python:
 	@py=$$($(find_python)) && echo "Using $$py ($$($$py --version))" && $$py -m venv $(VENV)
@@ -82,7 +82,12 @@ bench-monitors: $(VENV)/.installed-run
 bench-smoke: $(VENV)/.installed-run
 	$(BIN)/python -m bench.run --rows 2000 --levels L0,L4 --quick
 
-test: $(VENV)/.installed-dev
+# WeasyPrint's libraries, CJK fonts, poppler-utils and chromium (apt; sudo when not root);
+# a no-op when all are there. `make run` does not need them: only a PDF report does.
+system-deps:
+	scripts/install-system-deps.sh
+
+test: system-deps $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

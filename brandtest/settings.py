@@ -323,6 +323,10 @@ LOGGING = {
         # Never log request bodies or headers from the HTTP client (they carry API keys).
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # WeasyPrint (PDF reports) logs each layout step at INFO and warns about the charts'
+        # repeated SVG ids; its errors still show.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -403,6 +407,13 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"BRANDTEST_SEARCH_PRICES is not JSON: {exc}") from exc
+
+# --- The weekly monitor digest (records/digests.py); mail settings are below ---
+# A week's digest goes out from this hour (monitor's time zone) on the Monday after it.
+BRANDTEST_DIGEST_HOUR = env_int("BRANDTEST_DIGEST_HOUR", 9)
+# Digests sent per scheduler tick at most (the rest on the next ticks).
+BRANDTEST_DIGEST_BATCH = env_int("BRANDTEST_DIGEST_BATCH", 50)
+
 # How long a poll's authenticated user (JWT or Token) is reused per process; a deactivated or
 # deleted user, or a deleted Token, is refused again within this many seconds.
 BRANDTEST_AUTH_CACHE_SECONDS = env_int("BRANDTEST_AUTH_CACHE_SECONDS", 5)

@@ -70,5 +70,6 @@ urlpatterns = [
     # (Content-Security-Policy: script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include("records.legacy.urls")),
+    path("", include("records.pages.urls")),
     path("admin/", admin.site.urls),
 ]

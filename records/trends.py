@@ -335,6 +335,23 @@ def _changes(
     return out
 
 
+def changes_between(
+    monitor: Monitor,
+    before: tuple[date, set[int]],
+    after: tuple[date, set[int]],
+    metrics: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """The trend API's change rule between two given sets of executions (``(label day, record
+    ids)`` each), e.g. a report's range and the equal-length range before it: the same pooled
+    common cells, delta, SE and ``beyond_noise`` as ``changes`` in :func:`monitor_trend`."""
+    if not before[1] or not after[1] or before[0] >= after[0]:
+        return []
+    query = TrendQuery(metrics=metrics, interval="day", start=before[0], end=after[0])
+    return _changes(
+        monitor, query, monitor_zone(monitor), {before[0]: before[1], after[0]: after[1]}
+    )
+
+
 def _prompt_changes(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]]:
     """Prompts added (active_from) or retired (retired_at) within the range, oldest first."""
     lo, hi = _bounds(monitor, query)
@@ -403,6 +420,7 @@ __all__ = [
     "MAX_RANGE_DAYS",
     "TrendParamError",
     "TrendQuery",
+    "changes_between",
     "clean_trend_params",
     "monitor_trend",
     "trend_query",

@@ -478,6 +478,9 @@ PRODUCTION_ENV = {
     "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "DJANGO_SECURE_HSTS_PRELOAD": "1",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+    # Alert and digest e-mails go out by SMTP (the console backend is development-only).
+    "DJANGO_EMAIL_HOST": "smtp.example.com",
+    "BRANDTEST_PUBLIC_URL": "https://brand.example.com",
 }
 
 

@@ -68,10 +68,11 @@ class MonitorAdmin(admin.ModelAdmin):
         "platform_list",
         "next_run_at",
         "monthly_call_budget",
+        "weekly_digest",
         "last_skip_reason",
         "page_link",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "weekly_digest")
     search_fields = ("name",)
     list_select_related = ("owner",)
     show_full_result_count = False
@@ -82,6 +83,7 @@ class MonitorAdmin(admin.ModelAdmin):
         "last_scheduled_for",
         "last_skip_reason",
         "last_skipped_at",
+        "last_digest_week",
         "created_at",
         "updated_at",
     )

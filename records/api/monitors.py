@@ -26,6 +26,7 @@ class MonitorWriteSerializer(serializers.Serializer):
     schedule = serializers.CharField(max_length=100, default=DEFAULT_SCHEDULE)
     timezone = serializers.CharField(max_length=64, default=DEFAULT_TIMEZONE)
     monthly_call_budget = serializers.IntegerField(allow_null=True, required=False, default=None)
+    weekly_digest = serializers.BooleanField(required=False, default=False)
     brands = serializers.ListField(child=serializers.DictField())
     prompts = serializers.ListField(child=serializers.JSONField())
 
@@ -45,6 +46,7 @@ def monitor_body(monitor: Monitor, *, detail: bool = False) -> dict:
         "next_run_at": iso(monitor.next_run_at),
         "last_scheduled_for": iso(monitor.last_scheduled_for),
         "monthly_call_budget": monitor.monthly_call_budget,
+        "weekly_digest": monitor.weekly_digest,
         "last_skip_reason": monitor.last_skip_reason or None,
         "last_skipped_at": iso(monitor.last_skipped_at),
         "created_at": iso(monitor.created_at),

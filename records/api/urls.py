@@ -3,7 +3,6 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from records.api.entities import MonitorEntitiesView
 from records.api.alerts import (
     AlertAcknowledgeView,
     AlertSettingsView,
@@ -11,6 +10,7 @@ from records.api.alerts import (
     MonitorWebhooksView,
     WebhookDetailView,
 )
+from records.api.entities import MonitorEntitiesView
 from records.api.hot_views import execution_results, execution_status
 from records.api.monitors import MonitorViewSet
 from records.api.trends import MonitorTrendView

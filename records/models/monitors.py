@@ -72,6 +72,13 @@ class Monitor(models.Model):
     )
     last_skip_reason = models.CharField(max_length=300, blank=True)
     last_skipped_at = models.DateTimeField(null=True, blank=True)
+    # The weekly e-mail digest to the owner (records/digests.py): off unless the owner asks.
+    weekly_digest = models.BooleanField(
+        default=False, help_text="E-mail the owner a summary of each week, linking to its report."
+    )
+    # The Monday (monitor's time zone) of the last week whose digest was sent or found empty:
+    # the claim that makes a digest go out once per monitor and week.
+    last_digest_week = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=utc_now)
     updated_at = models.DateTimeField(default=utc_now)
 

@@ -97,6 +97,7 @@ def create_monitor(*, owner, data: MonitorInput, now: datetime | None = None) ->
         schedule=data.schedule,
         timezone=data.timezone,
         monthly_call_budget=data.monthly_call_budget,
+        weekly_digest=data.weekly_digest,
         next_run_at=next_run_after(data.schedule, data.timezone, now),
         created_at=now,
         updated_at=now,
@@ -125,6 +126,7 @@ def update_monitor(*, monitor: Monitor, data: MonitorInput, now: datetime | None
         "schedule": data.schedule,
         "timezone": data.timezone,
         "monthly_call_budget": data.monthly_call_budget,
+        "weekly_digest": data.weekly_digest,
         "updated_at": now,
     }
     if rescheduled and monitor.status == MonitorStatus.ACTIVE:

@@ -61,6 +61,8 @@ class MonitorInput:
     brands: list[BrandInput]
     prompts: list[PromptInput]
     access_mode: str = "plain"
+    # E-mail the owner a weekly digest (records/digests.py); off by default.
+    weekly_digest: bool = False
 
     @property
     def main_brand(self) -> BrandInput:
@@ -214,6 +216,7 @@ def clean_monitor_input(
     brands: Any,
     prompts: Any,
     access_mode: Any = None,
+    weekly_digest: Any = False,
 ) -> MonitorInput:
     """Validate a whole monitor definition; raise ValidationError naming each bad field.
     ``access_mode`` None takes BRANDTEST_DEFAULT_ACCESS_MODE."""
@@ -253,6 +256,8 @@ def clean_monitor_input(
             "The monthly call budget must be a positive integer or null."
         )
         monthly_call_budget = None
+    if not isinstance(weekly_digest, bool):
+        errors.setdefault("weekly_digest", []).append("weekly_digest must be true or false.")
     cleaned_brands = clean_brands(brands, errors)
     cleaned_prompts = clean_prompts(prompts, errors)
     if errors:
@@ -267,6 +272,7 @@ def clean_monitor_input(
         cleaned_brands,
         cleaned_prompts,
         access_mode=mode,
+        weekly_digest=weekly_digest,
     )
     if monthly_call_budget is not None and monthly_call_budget < data.calls_per_run():
         raise ValidationError(
@@ -291,6 +297,7 @@ def monitor_definition(monitor: Monitor) -> dict[str, Any]:
         "schedule": monitor.schedule,
         "timezone": monitor.timezone,
         "monthly_call_budget": monitor.monthly_call_budget,
+        "weekly_digest": monitor.weekly_digest,
         "brands": [
             {"name": b.name, "is_main": b.is_main, "aliases": b.aliases, "domains": b.domains}
             for b in monitor.brands.all()

@@ -22,7 +22,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 from rq import Worker as RQWorker
 
-from records import execution, monitoring, tasks
+from records import digests, execution, monitoring, tasks
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         "BRANDTEST_MAX_RESUMES resumes). SIGTERM hands the run in progress back to the queue "
         "within BRANDTEST_SHUTDOWN_GRACE seconds. Every BRANDTEST_SCHEDULER_INTERVAL seconds it "
         "ticks the monitor scheduler (any number of workers may: a period is claimed by one "
-        "conditional UPDATE)."
+        "conditional UPDATE) and sends the weekly monitor digests that are due."
     )
 
     def add_arguments(self, parser):
@@ -175,6 +175,9 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"scheduler: monitor {monitor_id} {period:%Y-%m-%d %H:%M} skipped: {reason}"
                     )
+                sent = digests.send_due_digests()
+                for monitor_id, week, to in sent.sent:
+                    self.stdout.write(f"digest: monitor {monitor_id} week of {week} sent to {to}")
             except Exception:  # a failed tick must not kill the worker; the next one retries
                 logger.exception("scheduler tick failed")
             finally:
