@@ -311,6 +311,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name for the access modes wherever they appear (a run's, a platform's list).
+    "ENUM_NAME_OVERRIDES": {"AccessModeEnum": "records.engine.base.ACCESS_MODES"},
 }
 
 LOGGING = {
