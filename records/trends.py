@@ -340,16 +340,23 @@ def changes_between(
     before: tuple[date, set[int]],
     after: tuple[date, set[int]],
     metrics: tuple[str, ...],
+    *,
+    access_mode: str,
 ) -> list[dict[str, Any]]:
     """The trend API's change rule between two given sets of executions (``(label day, record
     ids)`` each), e.g. a report's range and the equal-length range before it: the same pooled
-    common cells, delta, SE and ``beyond_noise`` as ``changes`` in :func:`monitor_trend`."""
+    common cells, delta, SE and ``beyond_noise`` as ``changes`` in :func:`monitor_trend`. The
+    executions must all be of ``access_mode`` (a change never compares across modes)."""
     if not before[1] or not after[1] or before[0] >= after[0]:
         return []
-    query = TrendQuery(metrics=metrics, interval="day", start=before[0], end=after[0])
-    return _changes(
-        monitor, query, monitor_zone(monitor), {before[0]: before[1], after[0]: after[1]}
+    query = TrendQuery(
+        metrics=metrics,
+        interval="day",
+        start=before[0],
+        end=after[0],
+        access_modes=(access_mode,),
     )
+    return _changes(monitor, query, access_mode, {before[0]: before[1], after[0]: after[1]})
 
 
 def _prompt_changes(monitor: Monitor, query: TrendQuery) -> list[dict[str, Any]]:

@@ -46,10 +46,13 @@ NEGATIVE_ROWS = 10
 QUOTE_CHARS = 160
 
 
-def _runs(monitor: Monitor, rng: ReportRange) -> list[dict[str, Any]]:
+def _runs(monitor: Monitor, rng: ReportRange, access_mode: str) -> list[dict[str, Any]]:
+    """The range's runs in one access mode: a report never mixes search and plain answers."""
     lo, hi = rng.bounds(monitor)
     return list(
-        TestRecord.objects.filter(monitor=monitor, created_at__gte=lo, created_at__lt=hi)
+        TestRecord.objects.filter(
+            monitor=monitor, access_mode=access_mode, created_at__gte=lo, created_at__lt=hi
+        )
         .order_by("created_at")
         .values("id", "execution_id", "created_at", "status", "total_tasks", "completed_tasks")
     )
@@ -261,6 +264,7 @@ def monitor_report(
     *,
     alerts: Sequence[Mapping] = (),
     recommended: Sequence[Mapping] | None = None,
+    access_mode: str | None = None,
     base_url: str = "",
     staff: bool = False,
 ) -> dict[str, Any]:
@@ -269,11 +273,14 @@ def monitor_report(
     ``alerts``: the range's alerts as plain dicts (kind, brand, platform, period_start,
     period_end, evidence, created_at); ``recommended``: untracked brands the answers recommend
     (name, answers, platforms, mean_rank), or None when not known (the section is left out).
+    ``access_mode``: the runs reported (default: the monitor's current mode); the other mode's
+    runs are left out, so numbers and changes compare like with like.
     ``base_url`` prefixes evidence links (absolute in a PDF or an e-mail); ``staff`` adds links
     to the admin's execution pages.
     """
     previous = rng.previous()
-    runs_now, runs_before = _runs(monitor, rng), _runs(monitor, previous)
+    mode = access_mode or monitor.access_mode
+    runs_now, runs_before = _runs(monitor, rng, mode), _runs(monitor, previous, mode)
     now_ids = [r["id"] for r in runs_now]
     before_ids = [r["id"] for r in runs_before]
     scores_now, scores_before = _scores(now_ids), _scores(before_ids)
@@ -284,6 +291,7 @@ def monitor_report(
             (previous.start, set(before_ids)),
             (rng.start, set(now_ids)),
             CHANGE_METRICS,
+            access_mode=mode,
         )
     }
     cited = _cited(before_ids + now_ids)
@@ -324,6 +332,7 @@ def monitor_report(
         "monitor": monitor,
         "range": rng,
         "previous": previous,
+        "access_mode": mode,
         "main_brand": main,
         "brands": brands,
         "synthetic": "demo" in monitor.platforms,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.exceptions import AuthenticationFailed
 
 from records.authentication import CachedJWTAuthentication, CachedTokenAuthentication
+from records.engine.base import ACCESS_MODES
 from records.models import Monitor
 from records.monitor_report import (
     RANGES,
@@ -90,6 +91,11 @@ def monitor_report_view(request, monitor_id: int):
         if fmt not in FORMATS:
             raise ReportRangeError("format", f"format={fmt[:20]!r}: use html or pdf.")
         rng = clean_report_range(request.GET, monitor=monitor)
+        mode = (request.GET.get("access_mode") or monitor.access_mode).strip()
+        if mode not in ACCESS_MODES:
+            raise ReportRangeError(
+                "access_mode", f"access_mode={mode[:20]!r}: use {' or '.join(ACCESS_MODES)}."
+            )
     except ReportRangeError as error:
         return _private(_bad_request(request, error))
     pdf = fmt == "pdf"
@@ -98,6 +104,7 @@ def monitor_report_view(request, monitor_id: int):
         monitor,
         rng,
         **report_inputs(monitor, rng),
+        access_mode=mode,
         base_url=base_url if pdf else "",
         staff=user.is_staff,
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.tokens import AccessToken
 
+from records.models import Monitor
 from records.monitor_report import clean_report_range, last_month, last_week, monitor_report
 from records.pages.views import TEMPLATE, report_links
 from tests.factories import UserFactory
@@ -61,7 +62,7 @@ def test_owner_reads_the_headline_numbers_and_their_change_beyond_noise(client, 
     assert f"Visibility score of {MAIN} per platform (0–100), 2026-11-16 – 2026-11-29" in html
     assert "dianping.com" in cells and "owned (华夏良子)" in cells
     assert "No alerts in this range." in html
-    assert "Recommended instead" not in html  # not wired: the section is left out
+    assert "Recommended instead (untracked)" in html  # the range's discovered entities
     assert "2. 华夏良子：服务很差，不推荐。" in cells
     assert "/api/v1/executions/" in html and "/answers/" in html and "/admin/" not in html
 
@@ -234,3 +235,17 @@ def test_alerts_and_untracked_recommendations_render_when_given(monitor):
     empty = monitor_report(monitor, rng, recommended=[])
     html = render_to_string(TEMPLATE, empty | {"links": report_links(monitor, rng)})
     assert "The answers recommend no untracked brand in this range." in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_access_mode_is_a_400_naming_it(client):
+    owner = UserFactory()
+    monitor = Monitor.objects.create(
+        owner=owner, name="m", platforms=["demo"], next_run_at=timezone.now()
+    )
+    client.force_login(owner)
+    response = client.get(
+        f"/reports/monitors/{monitor.pk}/?access_mode=web", HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400
+    assert "access_mode" in response.json()["fields"]
