@@ -182,6 +182,20 @@ def _host_key(domain: str) -> str:
     return host.removeprefix("www.")
 
 
+# Hosts whose URLs only redirect to the cited page; the platform names the page's site apart
+# (Gemini's grounding chunks: the uri is a vertexaisearch redirect, the title is the domain).
+_REDIRECT_HOSTS = frozenset({"vertexaisearch.cloud.google.com"})
+_DOMAIN_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
+
+
+def _redirect_target(host: str, site_name: str | None) -> str | None:
+    """The host a redirect URL stands for, when its site name is a domain; else None."""
+    if host not in _REDIRECT_HOSTS or not site_name:
+        return None
+    name = site_name.strip().lower().removeprefix("www.")
+    return name if _DOMAIN_NAME.fullmatch(name) else None
+
+
 def _site_name(host: str, domain: str) -> str:
     host = host.removeprefix("www.")
     return _HOST_NAMES.get(host) or _HOST_NAMES.get(domain) or domain
@@ -212,6 +226,8 @@ class _Collector:
                 found.cited = True  # a returned source the text also links to
             return found
         host = urlsplit(url).hostname or ""
+        # A redirect is classified by the site it leads to (the URL itself is kept).
+        host = _redirect_target(host, site_name) or host
         domain = registrable_domain(host)
         if domain is None:
             return None

@@ -114,3 +114,19 @@ def test_a_returned_sources_site_name_names_the_citation():
     assert found.site_name == "知乎"
     (titled,) = extract_citations("见[1]。", [{"url": "https://a.com/x", "title": "A page"}])[0]
     assert titled.site_name == "A page"
+
+
+def test_a_grounding_redirect_is_classified_by_the_domain_its_site_name_gives():
+    redirect = "https://vertexaisearch.cloud.google.com/grounding-api-redirect/AbC"
+    sources = [
+        {"index": 1, "url": redirect + "1", "title": "huaxialiangzi.com", "cited": True},
+        {"index": 2, "url": redirect + "2", "title": "大众点评", "cited": True},
+    ]
+    citations, structured = extract_citations(
+        "华夏良子口碑好。", sources, [("华夏良子", ["huaxialiangzi.com"])]
+    )
+    assert structured
+    own, other = citations
+    assert (own.domain, own.owner, own.url) == ("huaxialiangzi.com", "own", redirect + "1")
+    # A site name that is not a domain leaves the redirect's own host.
+    assert (other.domain, other.owner) == ("google.com", "third_party")

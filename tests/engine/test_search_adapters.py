@@ -181,14 +181,16 @@ EXPECTED = {
     ],
     # Gemini: every chunk, its redirect uri, the domain as title and site; cited by supports.
     "gemini": [
-        source(1, f"{GEMINI_REDIRECT}1-www.zhihu.com", "知乎", "知乎", cited=True),
-        source(2, f"{GEMINI_REDIRECT}2-www.huaxialiangzi.com", "华夏良子", "华夏良子", cited=False),
+        source(1, f"{GEMINI_REDIRECT}1-www.zhihu.com", "zhihu.com", "zhihu.com", cited=True),
         source(
-            3,
-            f"{GEMINI_REDIRECT}3-www.dianping.com",
-            "www.dianping.com",
-            "www.dianping.com",
-            cited=True,
+            2,
+            f"{GEMINI_REDIRECT}2-www.huaxialiangzi.com",
+            "huaxialiangzi.com",
+            "huaxialiangzi.com",
+            cited=False,
+        ),
+        source(
+            3, f"{GEMINI_REDIRECT}3-www.dianping.com", "dianping.com", "dianping.com", cited=True
         ),
     ],
 }

@@ -203,9 +203,15 @@ def chatgpt(behaviour: Any, answer: str, data: dict[str, Any]) -> dict[str, Any]
 def gemini(behaviour: Any, answer: str, data: dict[str, Any]) -> dict[str, Any]:
     """``groundingMetadata`` of a Google Search grounded answer: chunk uris are Google redirects,
     titles the sites' domains (https://ai.google.dev/gemini-api/docs/google-search)."""
+    # As the documentation's example shows, a chunk's title is the site's domain ("uefa.com").
     chunks = [
-        {"web": {"uri": f"{GEMINI_REDIRECT}{i}-{urlsplit(url).hostname}", "title": site}}
-        for i, url, _, site in _results(behaviour)
+        {
+            "web": {
+                "uri": f"{GEMINI_REDIRECT}{i}-{urlsplit(url).hostname}",
+                "title": (urlsplit(url).hostname or "").removeprefix("www."),
+            }
+        }
+        for i, url, _, _ in _results(behaviour)
     ]
     supports = [
         {
