@@ -189,11 +189,17 @@ def rq_env():
 
 
 def horse_of(worker) -> int:
-    """The RQ work-horse (the forked child running the job) of a worker process."""
+    """The RQ work-horse (the forked child running the job) of a worker process: the child that
+    leads its own process group (RQ's fork_work_horse calls setpgrp), not the scheduler process
+    the worker also forks (for deferred webhook retries)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if horses := children(worker.pid):
-            return horses[0]
+        for child in children(worker.pid):
+            try:
+                if os.getpgid(child) == child:
+                    return child
+            except ProcessLookupError:
+                continue
         time.sleep(0.05)
     raise AssertionError("no work-horse")
 
