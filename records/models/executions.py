@@ -237,8 +237,11 @@ class TestRecord(models.Model):
             models.Index(fields=["-created_at"], name="record_created_idx"),
             # Admin search by brand, newest first: WHERE brand_name = ? ORDER BY created_at DESC.
             models.Index(fields=["brand_name", "-created_at"], name="record_brand_created_idx"),
-            # Admin status filter, newest first.
+            # Admin status, stage and source filters, newest first (a rare value would otherwise
+            # walk the whole created_at index to fill a page).
             models.Index(fields=["status", "-created_at"], name="record_status_created_idx"),
+            models.Index(fields=["stage", "-created_at"], name="record_stage_created_idx"),
+            models.Index(fields=["source", "-created_at"], name="record_source_created_idx"),
             # De-duplicating a re-sent start: WHERE caller_key = ? AND created_at >= now - 60 s
             # AND NOT caller_key = ''.
             models.Index(
