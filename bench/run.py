@@ -767,16 +767,24 @@ def main(argv: list[str] | None = None) -> None:
         results["meta"]["note"] = (
             "Quick run (short, few requests): a smoke test, not a measurement."
         )
-    text = render(results)
-    if "M" in results:
-        text += "\n\n" + admin_pages.render(results["M"], rows=args.rows)
-    print(text)
     output = args.output or (
         ROOT / "bench" / "data" / "benchmarks-quick.md"
         if quick
         else ROOT / "docs" / "benchmarks.md"
     )
-    write_section(output, database.replace(" ", "-"), text)
+    if "M" in results:
+        # Level M has its own section per database, so a run of M alone keeps the others.
+        meta = results["meta"]
+        mini_text = (
+            f"### Level M, {meta['database']} - {meta['rows']:,} rows - {meta['date']}\n\n"
+            f"Command: `{meta['command']}`\n\n" + admin_pages.render(results["M"], rows=args.rows)
+        )
+        print(mini_text)
+        write_section(output, "mini-" + database.replace(" ", "-"), mini_text)
+    if set(levels) - {"M"}:
+        text = render(results)
+        print(text)
+        write_section(output, database.replace(" ", "-"), text)
     (ROOT / "bench" / "data").mkdir(exist_ok=True)
     (ROOT / "bench" / "data" / f"results-{database.replace(' ', '-')}.json").write_text(
         json.dumps(results, indent=1, default=str)

@@ -465,7 +465,7 @@ def _seed_scores(layout: Layout) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, brand_name, platforms, created_at, finished_at FROM records_testrecord "
-            "WHERE status = 'completed' AND id % 4 = 0 AND id <> %s",
+            "WHERE status = 'completed' AND id %% 4 = 0 AND id <> %s",
             [layout.done_id],
         )
         records = cursor.fetchall()
