@@ -325,6 +325,8 @@ def _seed_records(rows: int, layout: Layout) -> None:
     raw = connection.connection
     if postgres:
         with raw.cursor() as cursor:
+            # Ids are 1..rows (Layout): a rolled-back earlier attempt still moved the sequence.
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)")
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in _record_rows(rows, layout):
                     copy.write_row(values(row))

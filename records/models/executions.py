@@ -81,7 +81,8 @@ class TestRecordQuerySet(models.QuerySet):
         """Runs handed back to the queue (they have a heartbeat) that no worker took since:
         their task was lost between the hand-back and the enqueue, or no worker is running."""
         cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-        return self.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff)
+        # record_queued_heartbeat_idx's condition and order, as ``stale`` does.
+        return self.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff).order_by("heartbeat_at")
 
     # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
     # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
@@ -262,6 +263,13 @@ class TestRecord(models.Model):
                 fields=["status", "heartbeat_at"],
                 condition=Q(status=Status.RUNNING),
                 name="record_running_heartbeat_idx",
+            ),
+            # The reaper's second sweep (hand-backs no worker took): WHERE status = 'queued' AND
+            # heartbeat_at < ?; partial, so it holds the few queued runs only.
+            models.Index(
+                fields=["status", "heartbeat_at"],
+                condition=Q(status=Status.QUEUED),
+                name="record_queued_heartbeat_idx",
             ),
         ]
         constraints = [

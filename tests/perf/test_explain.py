@@ -94,6 +94,11 @@ def test_reaper_uses_the_running_heartbeat_index():
     assert sqls
     for sql in sqls:
         assert_uses(sql, "record_running_heartbeat_idx")
+    # The hand-backs no worker took: queued rows by heartbeat, on their own partial index.
+    orphans = [sql for sql in captured(reap, '"heartbeat_at" < ') if "'queued'" in sql]
+    assert orphans
+    for sql in orphans:
+        assert_uses(sql, "record_queued_heartbeat_idx")
 
 
 def test_legacy_poll_reads_answers_by_the_answer_index(client):
