@@ -7,7 +7,6 @@ import uuid
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.paginator import Paginator
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.http import HttpResponse, HttpResponseRedirect
@@ -21,6 +20,7 @@ from records.admin.dashboard import dashboard_view
 from records.admin.display import pretty_json, spend_text, status_bar
 from records.models import Answer, AnswerStatus, BrandScore, TestRecord
 from records.platforms import KNOWN_PLATFORMS
+from records.reads import IdsFirstPaginator
 from records.reports import discovered_entities
 
 # A search term that is a (short) execution id: the 8 characters the list shows, or more.
@@ -29,11 +29,12 @@ HEX_PREFIX = re.compile(r"[0-9a-f]{4,32}")
 COUNT_CAP = 10_000
 
 
-class CappedCountPaginator(Paginator):
+class CappedCountPaginator(IdsFirstPaginator):
     """The changelist's paginator without an exact COUNT over a growing table: it counts at
     most COUNT_CAP + 1 matching rows (``SELECT COUNT(*) FROM (… LIMIT n)``), so a filter that
     matches a million rows costs what one that matches ten thousand does. Past the cap the
-    page links stop at COUNT_CAP / per_page and the result count reads COUNT_CAP + 1."""
+    page links stop at COUNT_CAP / per_page and the result count reads COUNT_CAP + 1. Pages
+    are read ids first (records.reads.IdsFirstPaginator)."""
 
     @cached_property
     def count(self) -> int:
@@ -195,7 +196,8 @@ class TestRecordAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     show_full_result_count = False
     paginator = CappedCountPaginator
-    list_per_page = 50
+    # Rendering a row costs ~2 ms of Python (13 columns); the queries behind a page cost ~1 ms.
+    list_per_page = 20
     date_hierarchy = None
     actions = ("cancel_executions", "retry_executions", "reanalyse_executions", "export_csv")
     inlines = (BrandScoreInline, AnswerInline)

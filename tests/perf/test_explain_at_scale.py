@@ -151,6 +151,16 @@ def is_count(sql: str) -> bool:
     return sql.lstrip().upper().startswith("SELECT COUNT(")
 
 
+def is_rows_by_id(sql: str) -> bool:
+    """The second step of an ids-first page (records.reads.IdsFirstPaginator)."""
+    return '"records_testrecord"."id" IN (' in sql
+
+
+def assert_by_primary_key(sql: str) -> None:
+    text = plan(sql)
+    assert "PRIMARY KEY" in text or "records_testrecord_pkey" in text, text
+
+
 @pytest.mark.parametrize(
     ("query", "index"),
     [
@@ -175,9 +185,14 @@ def test_filtered_history_uses_an_owner_index(client, scaled, query, index):
     owner, _ = scaled
     client.force_login(owner)
     get = lambda: client.get(reverse("execution-list"), query)  # noqa: E731
-    for sql in selects(get, "records_testrecord", "owner_id"):
-        # The page's query on the named index; its COUNT on any index led by the owner.
-        assert_uses(sql, "record_owner_" if is_count(sql) else index)
+    sqls = selects(get, "records_testrecord", "owner_id")
+    for sql in sqls:
+        if is_rows_by_id(sql):
+            assert_by_primary_key(sql)
+        else:
+            # The page's ids on the named index; its COUNT on any index led by the owner.
+            assert_uses(sql, "record_owner_" if is_count(sql) else index)
+    assert any(is_rows_by_id(sql) for sql in sqls), sqls
 
 
 def test_legacy_history_uses_the_owner_index(client, scaled):
@@ -219,11 +234,17 @@ def test_admin_changelist_filters_and_search_use_an_index(
     client.force_login(staff)
     get = lambda: client.get(CHANGELIST, query)  # noqa: E731
     sqls = selects(get, "records_testrecord")
-    # The listing (LIMIT 50, or no LIMIT when the capped count found one page or less).
-    pages = [s for s in sqls if not is_count(s) and '"execution_id"' in s and "ORDER BY" in s]
+    # The listing (LIMIT 20, or no LIMIT when the capped count found one page or less).
+    pages = [
+        s
+        for s in sqls
+        if not is_count(s) and "ORDER BY" in s and ('AS "pk"' in s or '"execution_id"' in s)
+    ]
     assert pages, sqls
     for sql in pages:
         assert_uses(sql, index)
+    for sql in filter(is_rows_by_id, sqls):
+        assert_by_primary_key(sql)
     # No exact COUNT over the table: every COUNT is of a LIMITed subquery, by an index when
     # the filter is selective (a COUNT capped at 10,001 of 6,000 rows may rightly scan).
     counts = [s for s in sqls if is_count(s)]
