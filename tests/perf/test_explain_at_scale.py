@@ -55,7 +55,8 @@ def seed(owner, owners) -> None:
         records.append(
             TestRecord(
                 owner=owner if i % 30 == 0 else anyone,
-                brand_name=rng.choice(BRANDS),
+                # The owner's runs are of ten brands (a brand's history has pages).
+                brand_name=rng.choice(BRANDS[:10] if i % 30 == 0 else BRANDS),
                 competitor_brands=[rng.choice(BRANDS)],
                 questions=["北京中医推拿哪家好？"],
                 platforms=rng.sample(PLATFORMS, rng.randint(1, 4)),
@@ -265,7 +266,7 @@ def test_admin_platform_filter_reads_a_bounded_window(client, scaled, settings):
     sqls = selects(get, "records_testrecord", '"created_at"')
     window = [s for s in sqls if "OFFSET" in s.upper()]
     assert window and "record_created_idx" in plan(window[0]), window
-    filtered = [s for s in sqls if "platforms" in s]
+    filtered = [s for s in sqls if "platforms" in s and not is_rows_by_id(s)]
     assert filtered and all('"created_at" >=' in s for s in filtered), filtered
     for sql in filtered:
         assert_uses(sql, "record_created_idx")
