@@ -80,7 +80,7 @@ bench-monitors: $(VENV)/.installed-run
 
 # CI's smoke test of the benchmark code on a small dataset: no timing assertions.
 bench-smoke: $(VENV)/.installed-run
-	$(BIN)/python -m bench.run --rows 2000 --levels L0,L4 --quick
+	$(BIN)/python -m bench.run --rows 2000 --levels L0,M,L4 --quick
 
 # WeasyPrint's libraries, CJK fonts, poppler-utils and chromium (apt; sudo when not root);
 # a no-op when all are there. `make run` does not need them: only a PDF report does.

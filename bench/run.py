@@ -1,6 +1,6 @@
 """Run the benchmark protocol (docs/benchmarks.md) and write the Markdown table.
 
-    .venv/bin/python -m bench.run --rows 1000000 [--levels L0,L1,L2,L3,L4] [--quick]
+    .venv/bin/python -m bench.run --rows 1000000 [--levels L0,M,L1,L2,L3,L4] [--quick]
 
 Every endpoint is measured in the same process, on the same database, in the same run; claims
 are ratios between them. L1-L4 serve the project's WSGI application with granian (one worker
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LEVELS = ("L0", "L1", "L2", "L3", "L4")
+LEVELS = ("L0", "M", "L1", "L2", "L3", "L4")
 UNKNOWN_SHARE = 0.05
 L2_RATES = (200, 1_000, 3_000, 4_500, 6_000)
 L3_RATES = (200, 1_000, 3_000)
@@ -702,6 +702,10 @@ def main(argv: list[str] | None = None) -> None:
             }
             results["middleware"] = middleware_costs(endpoints["new"], 500 if quick else 5_000)
         results["L0"] = l0
+    if "M" in levels:
+        # The mini-program's levels (bench/mini.py); the json_extract figure is L0's when run.
+        legacy_us = results.get("L0", {}).get("legacy", {}).get("p50")
+        results["M"] = mini.measure(layout, quick=quick, legacy_us=legacy_us)
 
     need_server = any(level in levels for level in ("L1", "L2", "L3", "L4"))
     if need_server:
@@ -763,14 +767,24 @@ def main(argv: list[str] | None = None) -> None:
         results["meta"]["note"] = (
             "Quick run (short, few requests): a smoke test, not a measurement."
         )
-    text = render(results)
-    print(text)
     output = args.output or (
         ROOT / "bench" / "data" / "benchmarks-quick.md"
         if quick
         else ROOT / "docs" / "benchmarks.md"
     )
-    write_section(output, database.replace(" ", "-"), text)
+    if "M" in results:
+        # Level M has its own section per database, so a run of M alone keeps the others.
+        meta = results["meta"]
+        mini_text = (
+            f"### Level M, {meta['database']} - {meta['rows']:,} rows - {meta['date']}\n\n"
+            f"Command: `{meta['command']}`\n\n" + admin_pages.render(results["M"], rows=args.rows)
+        )
+        print(mini_text)
+        write_section(output, "mini-" + database.replace(" ", "-"), mini_text)
+    if set(levels) - {"M"}:
+        text = render(results)
+        print(text)
+        write_section(output, database.replace(" ", "-"), text)
     (ROOT / "bench" / "data").mkdir(exist_ok=True)
     (ROOT / "bench" / "data" / f"results-{database.replace(' ', '-')}.json").write_text(
         json.dumps(results, indent=1, default=str)
@@ -958,7 +972,7 @@ def bars(results: dict) -> list[dict]:
     return out
 
 
-from bench import load  # noqa: E402
+from bench import admin_pages, load, mini  # noqa: E402
 
 if __name__ == "__main__":
     main()

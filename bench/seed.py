@@ -28,7 +28,7 @@ from django.db import connection, transaction
 
 from records.engine.config import PLATFORMS
 
-SEED_VERSION = "4"
+SEED_VERSION = "5"
 SEED = 20240601
 USERS = 1_000
 L3_ROWS = 200
@@ -36,6 +36,10 @@ ANSWERED_ROWS = 50
 # The mini-program's poll: one running run owned by user 1 with 72 answers of ~1,500 characters.
 POLL_ANSWERS = 72
 POLL_OWNER = 1
+# Every KEYED_EVERY-th run was started with an Idempotency-Key; every LEGACY_EVERY-th was imported
+# from the legacy system (legacy_key): the keyed-start and import lookups search a full index.
+KEYED_EVERY = 10
+LEGACY_EVERY = 20
 # The owner whose history is measured: every 50th run is theirs (20,000 at 1M rows).
 HEAVY_OWNER = 2
 HEAVY_EVERY = 50
@@ -96,6 +100,12 @@ class Layout:
         return self.l3_ids[0] - 1
 
     @property
+    def done_id(self) -> int:
+        """A completed run like ``poll_id`` (72 long answers, POLL_OWNER) with stored documents:
+        the legacy poll of a finished run."""
+        return self.poll_id - 1
+
+    @property
     def doc_ids(self) -> dict[str, int]:
         first = self.rows - len(DOC_SIZES) + 1
         return {name: first + i for i, name in enumerate(DOC_SIZES)}
@@ -144,10 +154,17 @@ def ensure_seeded(rows: int, *, log=print) -> Layout:
 
 
 def _clear() -> None:
-    from records.models import Answer, BrandScore, LegacyDocument, ResultDocument, TestRecord
+    from records.models import (
+        Answer,
+        BrandScore,
+        CellScore,
+        LegacyDocument,
+        ResultDocument,
+        TestRecord,
+    )
 
     with connection.cursor() as cursor:
-        for model in (LegacyDocument, ResultDocument, BrandScore, Answer, TestRecord):
+        for model in (LegacyDocument, ResultDocument, CellScore, BrandScore, Answer, TestRecord):
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
         cursor.execute("DELETE FROM authtoken_token")
         cursor.execute("DELETE FROM auth_user")
@@ -191,8 +208,9 @@ def _record_rows(rows: int, layout: Layout):
             owner = HEAVY_OWNER + 1
         if i in l3:
             owner, status, total = None, "running", 1_000
-        if i == layout.poll_id:
-            owner, status, repeats = POLL_OWNER, "running", 3
+        if i in (layout.poll_id, layout.done_id):
+            status = "running" if i == layout.poll_id else "completed"
+            owner, repeats = POLL_OWNER, 3
             questions, platforms = QUESTIONS[:5], list(PLATFORMS[:6])
             total = 5 * 6 * 3
         row = {
@@ -209,6 +227,8 @@ def _record_rows(rows: int, layout: Layout):
             "updated_at": created,
             "caller_key": f"user:{owner}" if owner else f"device:{rng.getrandbits(64):016x}",
             "request_fingerprint": f"{rng.getrandbits(256):064x}",
+            "idempotency_key": f"key-{i:08d}" if i % KEYED_EVERY == 0 else "",
+            "legacy_key": f"legacy-{i:08d}" if i % LEGACY_EVERY == 0 else "",
         }
         _lifecycle(row, rng)
         if i == layout.poll_id:
@@ -305,6 +325,8 @@ def _seed_records(rows: int, layout: Layout) -> None:
     raw = connection.connection
     if postgres:
         with raw.cursor() as cursor:
+            # Ids are 1..rows (Layout): a rolled-back earlier attempt still moved the sequence.
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)")
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in _record_rows(rows, layout):
                     copy.write_row(values(row))
@@ -328,7 +350,13 @@ def _seed_answers_and_documents(layout: Layout) -> None:
     from records.engine.base import Prompt
     from records.engine.demo import synthesise_answer
     from records.models import Answer, TestRecord
-    from records.reports import Analyser, build_report, build_scores, store_report
+    from records.reports import (
+        Analyser,
+        build_report,
+        build_results,
+        build_scores,
+        store_report,
+    )
 
     rng = random.Random(SEED + 1)
 
@@ -373,7 +401,12 @@ def _seed_answers_and_documents(layout: Layout) -> None:
     # Real answers run to ~1,500 characters: five synthetic paragraphs.
     poll = TestRecord.objects.get(id=layout.poll_id)
     Answer.objects.bulk_create(answers_for(poll, POLL_ANSWERS, paragraphs=5))
+    done = TestRecord.objects.get(id=layout.done_id)
+    answers = Answer.objects.bulk_create(answers_for(done, POLL_ANSWERS, paragraphs=5))
+    done.total_tasks = done.completed_tasks = POLL_ANSWERS
+    done.save(update_fields=["total_tasks", "completed_tasks"])
     _seed_scores(layout)
+    build_results(done, answers).store(done)
 
     now = START + SPAN
     for name, target in DOC_SIZES.items():
@@ -434,7 +467,8 @@ def _seed_scores(layout: Layout) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, brand_name, platforms, created_at, finished_at FROM records_testrecord "
-            "WHERE status = 'completed' AND id % 4 = 0"
+            "WHERE status = 'completed' AND id %% 4 = 0 AND id <> %s",
+            [layout.done_id],
         )
         records = cursor.fetchall()
     rows = []

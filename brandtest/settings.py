@@ -419,6 +419,9 @@ BRANDTEST_DIGEST_BATCH = env_int("BRANDTEST_DIGEST_BATCH", 50)
 # How long a poll's authenticated user (JWT or Token) is reused per process; a deactivated or
 # deleted user, or a deleted Token, is refused again within this many seconds.
 BRANDTEST_AUTH_CACHE_SECONDS = env_int("BRANDTEST_AUTH_CACHE_SECONDS", 5)
+# The admin's platform filter looks through this many newest executions (no portable index
+# serves "the platforms list holds X"; bounded, the filter costs the same at any table size).
+BRANDTEST_ADMIN_PLATFORM_WINDOW = env_int("BRANDTEST_ADMIN_PLATFORM_WINDOW", 20_000)
 # Every real platform's key, base URL, model and timeout (<PLATFORM>_API_KEY, _BASE_URL, _MODEL,
 # _TIMEOUT), read from the environment once, here; records.platforms serves them.
 try:

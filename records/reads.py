@@ -12,6 +12,7 @@ import uuid
 from functools import cache
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db import connection
 
 from records.models import TestRecord
@@ -79,3 +80,21 @@ class FinishedBodyCache:
 
     def __contains__(self, execution_id: object) -> bool:
         return execution_id in self._entries
+
+
+class IdsFirstPaginator(Paginator):
+    """A page read in two steps: the ids of the page by the listing's index (the index holds the
+    order's columns and the id, so skipping to page 500 reads index entries only, and SQLite
+    prefers the ordered index to a smaller unordered one), then those rows by primary key.
+    The rows come back in the page's order; the page's object_list is a list."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        queryset = self.object_list
+        ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+        return self._get_page([rows[i] for i in ids if i in rows], number, self)

@@ -37,7 +37,9 @@ class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 class ExecutionFilter(django_filters.FilterSet):
     """?status=completed&brand=华夏良子&created_after=2026-01-01&created_before=2026-12-31"""
 
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # No DISTINCT (the filter's default): there is no join to de-duplicate, and DISTINCT over
+    # every column made the page's COUNT read and compare each matching row.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     brand = django_filters.CharFilter(
         field_name="brand_name",
         lookup_expr="exact",

@@ -120,7 +120,7 @@ class PollBody:
     @property
     def gzip(self) -> bytes:
         if self._gzip is None:
-            self._gzip = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+            self._gzip = _gzip(self.body)
         return self._gzip
 
 
@@ -353,7 +353,8 @@ class TestProgressView(LegacyView):
 
 class DiagnosisReportView(LegacyView):
     """GET /api/diagnosis/report/<execution_id>: the stored report of a finished run, a live
-    one while it runs (or if it was stopped before its report was written)."""
+    one while it runs (or if it was stopped before its report was written); gzip for clients
+    that accept it, ETag ``"R<version>"`` and 304 on If-None-Match."""
 
     def get(self, request, execution_id: str):
         parsed = parse_uuid(execution_id)
@@ -364,9 +365,19 @@ class DiagnosisReportView(LegacyView):
         )
         if record is None:
             return _json({"error": "报告不存在", "execution_id": execution_id}, status=404)
+        # The report changes only when the run's version does: a client holding this version
+        # gets a 304 before anything is built (its retrieved_at stays the one it was sent).
+        etag = f'"R{record.version}"'
+        if etag_matches(request, etag):
+            return send_body(request, b"", etag, b"")
         stored = stored_documents(record.pk) if record.status in TERMINAL_STATUSES else None
         report, sections = stored or live_documents(record)
-        return _json(legacy_report_body(record, report, sections, retrieved_at=timezone.now()))
+        body = _json(legacy_report_body(record, report, sections, retrieved_at=timezone.now()))
+        return send_body(request, body.content, etag, lambda: _gzip(body.content))
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 class DiagnosisHistoryView(LegacyView):

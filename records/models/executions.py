@@ -85,7 +85,8 @@ class TestRecordQuerySet(models.QuerySet):
         """Runs handed back to the queue (they have a heartbeat) that no worker took since:
         their task was lost between the hand-back and the enqueue, or no worker is running."""
         cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-        return self.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff)
+        # record_queued_heartbeat_idx's condition and order, as ``stale`` does.
+        return self.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff).order_by("heartbeat_at")
 
     # Transitions: each is one conditional UPDATE returning the number of rows it changed; all
     # but the heartbeat bump ``version`` (the poll's ETag) and ``updated_at`` through ``stamp``.
@@ -229,22 +230,31 @@ class TestRecord(models.Model):
     class Meta:
         verbose_name = "execution"
         ordering = ["-created_at", "-id"]
-        # Every hot query names its index; tests/test_explain.py asserts each plan on SQLite and
-        # PostgreSQL. A partial index is used only by a query that repeats its condition.
+        # Every hot query names its index; tests/perf/ asserts each plan on SQLite and
+        # PostgreSQL. A partial index is used only by a query that repeats its condition. The
+        # listing indexes end in -id, the ordering's tie-breaker: PostgreSQL then reads a page
+        # in index order with no sort, and never prefers another index to avoid one.
         indexes = [
             # The caller's history: WHERE owner_id = ? ORDER BY created_at DESC.
-            models.Index(fields=["owner", "-created_at"], name="record_owner_created_idx"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="record_owner_created_idx"),
             # The history filtered by brand or status: WHERE owner_id = ? AND brand_name = ? ...
             models.Index(
-                fields=["owner", "brand_name", "-created_at"], name="record_owner_brand_idx"
+                fields=["owner", "brand_name", "-created_at", "-id"], name="record_owner_brand_idx"
             ),
-            models.Index(fields=["owner", "status", "-created_at"], name="record_owner_status_idx"),
+            models.Index(
+                fields=["owner", "status", "-created_at", "-id"], name="record_owner_status_idx"
+            ),
             # Admin changelist and staff history: ORDER BY created_at DESC.
-            models.Index(fields=["-created_at"], name="record_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="record_created_idx"),
             # Admin search by brand, newest first: WHERE brand_name = ? ORDER BY created_at DESC.
-            models.Index(fields=["brand_name", "-created_at"], name="record_brand_created_idx"),
-            # Admin status filter, newest first.
-            models.Index(fields=["status", "-created_at"], name="record_status_created_idx"),
+            models.Index(
+                fields=["brand_name", "-created_at", "-id"], name="record_brand_created_idx"
+            ),
+            # Admin status, stage and source filters, newest first (a rare value would otherwise
+            # walk the whole created_at index to fill a page).
+            models.Index(fields=["status", "-created_at", "-id"], name="record_status_created_idx"),
+            models.Index(fields=["stage", "-created_at", "-id"], name="record_stage_created_idx"),
+            models.Index(fields=["source", "-created_at", "-id"], name="record_source_created_idx"),
             # De-duplicating a re-sent start: WHERE caller_key = ? AND created_at >= now - 60 s
             # AND NOT caller_key = ''.
             models.Index(
@@ -259,6 +269,13 @@ class TestRecord(models.Model):
                 fields=["status", "heartbeat_at"],
                 condition=Q(status=Status.RUNNING),
                 name="record_running_heartbeat_idx",
+            ),
+            # The reaper's second sweep (hand-backs no worker took): WHERE status = 'queued' AND
+            # heartbeat_at < ?; partial, so it holds the few queued runs only.
+            models.Index(
+                fields=["status", "heartbeat_at"],
+                condition=Q(status=Status.QUEUED),
+                name="record_queued_heartbeat_idx",
             ),
         ]
         constraints = [
