@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 
-from records import execution, monitoring
+from records import alerts, execution, monitoring
 from records.models import Answer, BrandScore, Monitor, Prompt, TestRecord
 
 logger = logging.getLogger(__name__)
@@ -134,4 +134,7 @@ def run_demo_period(monitor: Monitor, period: datetime) -> TestRecord:
         created_at=F("created_at") - shift, started_at=F("started_at") - shift
     )
     BrandScore.objects.filter(record=record).update(created_at=F("created_at") - shift)
+    # The alert rules, as the worker evaluates them when a monitor's run ends (the demo monitor
+    # has no webhooks or recipients, so nothing is sent): the report shows the history's alerts.
+    alerts.evaluate_execution(execution_id=record.execution_id)
     return rows.get()
