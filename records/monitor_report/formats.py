@@ -101,17 +101,27 @@ def period(start: Any, end: Any) -> str:
     return a if not b or a == b else f"{a} – {b}"
 
 
+def _fact(v: Any) -> str:
+    """One evidence value for a reader: numbers to 3 significant digits, a period as its days,
+    a mapping as ``key value`` pairs, a list item by item."""
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, int | str):
+        return str(v)
+    if isinstance(v, Mapping):
+        if set(v) == {"start", "end"}:
+            return v["start"] if v["start"] == v["end"] else f"{v['start']} – {v['end']}"
+        return ", ".join(f"{k} {_fact(x)}" for k, x in v.items())
+    if isinstance(v, list | tuple):
+        flat = all(not isinstance(x, Mapping | list | tuple) for x in v)
+        return (", " if flat else " | ").join(_fact(x) for x in v)
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
 def evidence(ev: Mapping[str, Any]) -> str:
-    """An alert's evidence in one line: its scalar facts (delta, se, n, quote …) as
-    ``key: value``, lists and objects as compact JSON, cut to EVIDENCE_CHARS."""
-    parts = []
-    for key, v in ev.items():
-        if isinstance(v, float):
-            text = f"{v:.3g}"
-        elif isinstance(v, str | int | bool) or v is None:
-            text = str(v)
-        else:
-            text = json.dumps(v, ensure_ascii=False, default=str, separators=(",", ":"))
-        parts.append(f"{key}: {text}")
-    line = "; ".join(parts)
+    """An alert's evidence in one line: its facts (delta, se, n, quote …) as ``key: value``,
+    numbers rounded, periods as days, cut to EVIDENCE_CHARS."""
+    line = "; ".join(f"{key.replace('_', ' ')}: {_fact(v)}" for key, v in ev.items())
     return line if len(line) <= EVIDENCE_CHARS else line[: EVIDENCE_CHARS - 1] + "…"

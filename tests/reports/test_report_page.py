@@ -228,7 +228,7 @@ def test_alerts_and_untracked_recommendations_render_when_given(monitor):
     negative = cells.index("Negative mention")
     assert negative > drop  # newest first
     assert cells[negative + 2 : negative + 4] == ["overall", "2026-11-24"]
-    assert "quote: 服务很差; offsets: [23,27]" in cells
+    assert "quote: 服务很差; offsets: 23, 27" in cells
     assert "No alerts in this range." not in html
     assert "Recommended instead (untracked)" in html
     assert ["康源堂", "12", "demo, kimi", "1.5"] == cells[cells.index("康源堂") :][:4]
