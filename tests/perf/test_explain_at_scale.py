@@ -223,7 +223,7 @@ def test_legacy_history_uses_the_owner_index(client, scaled):
         ({"source__exact": "retry"}, "record_source_created_idx", "record_source_created_idx"),
         ({"q": "品牌3"}, "record_brand_created_idx", "record_brand_created_idx"),
         ({"platform": "deepseek"}, "record_created_idx", "record_created_idx"),
-        ({"created_at__gte": "2026-01-01"}, "record_created_idx", None),
+        ({"created_at__gte": "2026-01-01T00:00:00+00:00"}, "record_created_idx", None),
     ],
 )
 def test_admin_changelist_filters_and_search_use_an_index(
