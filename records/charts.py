@@ -202,3 +202,26 @@ def stacked_bar_chart(
     for name, values in series.items():
         chart.add(name, list(values))
     return _svg(chart)
+
+
+def mention_rate_chart(
+    *,
+    main: str,
+    x_labels: Sequence[str],
+    rate: Sequence[float | None],
+    low: Sequence[float | None],
+    high: Sequence[float | None],
+    note: str = "",
+) -> str:
+    """The main brand's mention rate (%) with its 95 % band: the admin's monitor page and the
+    report draw the same chart."""
+    return band_chart(
+        title=f"Mention rate of {main} (%), 95 % band = ±1.96 SE{note}",
+        x_labels=x_labels,
+        name="mention rate",
+        values=rate,
+        low=low,
+        high=high,
+        band_name="±1.96 SE",
+        y_range=(0, 100),
+    )

@@ -10,6 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from records import alerts
 from records.models import Alert, AlertSettings, WebhookDelivery, WebhookEndpoint
 
+# One delivery attempt as the endpoint's inline and the delivery log show it.
+ATTEMPT_FIELDS = (
+    "event_id",
+    "attempt",
+    "state",
+    "status_code",
+    "latency_ms",
+    "error",
+    "attempted_at",
+    "next_attempt_at",
+)
+
 
 class AcknowledgedFilter(admin.SimpleListFilter):
     title = _("acknowledged")
@@ -95,16 +107,7 @@ class DeliveryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ("-created_at", "-id")
-    fields = (
-        "event_id",
-        "attempt",
-        "state",
-        "status_code",
-        "latency_ms",
-        "error",
-        "attempted_at",
-        "next_attempt_at",
-    )
+    fields = ATTEMPT_FIELDS
     readonly_fields = fields
     show_change_link = True
 
@@ -144,19 +147,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     )
     list_filter = ("state",)
     list_select_related = ("endpoint",)
-    readonly_fields = (
-        "endpoint",
-        "alerts",
-        "event_id",
-        "attempt",
-        "state",
-        "status_code",
-        "latency_ms",
-        "error",
-        "attempted_at",
-        "next_attempt_at",
-        "created_at",
-    )
+    readonly_fields = ("endpoint", "alerts", *ATTEMPT_FIELDS, "created_at")
     show_full_result_count = False
 
     def has_add_permission(self, request):

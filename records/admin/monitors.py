@@ -279,16 +279,13 @@ def monitor_page_context(monitor: Monitor, raw_days: str | None) -> dict:
                 },
                 y_range=(0, 100),
             ),
-            "mention_rate": charts.band_chart(
-                title=f"Mention rate of {main} (%), 95 % band = ±1.96 SE"
-                + (f" ({shown} mode)" if len(modes) > 1 else ""),
+            "mention_rate": charts.mention_rate_chart(
+                main=main,
                 x_labels=labels,
-                name="mention rate",
-                values=rate,
+                rate=rate,
                 low=low,
                 high=high,
-                band_name="±1.96 SE",
-                y_range=(0, 100),
+                note=f" ({shown} mode)" if len(modes) > 1 else "",
             ),
             "leaderboard": charts.horizontal_bar_chart(
                 title="Visibility score, latest day"

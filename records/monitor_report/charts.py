@@ -82,15 +82,8 @@ def report_charts(
             series={b: series("share_of_voice", b, "", 100) for b in brands},
             y_range=(0, 100),
         ),
-        "mention_rate": charts.band_chart(
-            title=f"Mention rate of {main} (%), 95 % band = ±1.96 SE",
-            x_labels=labels,
-            name="mention rate",
-            values=rate,
-            low=low,
-            high=high,
-            band_name="±1.96 SE",
-            y_range=(0, 100),
+        "mention_rate": charts.mention_rate_chart(
+            main=main, x_labels=labels, rate=rate, low=low, high=high
         ),
         "leaderboard": charts.horizontal_bar_chart(
             title="Visibility score, mean over the report's range",
