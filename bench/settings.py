@@ -38,6 +38,10 @@ elif _mode == "pool":
 elif _mode == "server_side_binding":
     # psycopg binds parameters on the server and prepares a statement after 5 executions.
     _db.setdefault("OPTIONS", {})["server_side_binding"] = True
+elif _mode == "unprepared":
+    # The hot reads through Django's client-binding cursors, planned on every request.
+    BRANDTEST_PREPARED_HOT_READS = False
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = None
 elif _mode != "default":
     raise ValueError(f"unknown BENCH_DB_MODE {_mode!r}")
 

@@ -165,6 +165,16 @@ DATABASES = {
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
 }
+# PostgreSQL: the polls' and the results document's reads are server-side prepared statements
+# (records.reads.hot_cursor: planned once per connection, not per request; -90 µs a poll,
+# docs/benchmarks.md). Django's own cursors bind on the client and never prepare, whatever the
+# threshold. DB_PREPARED_HOT_READS=0 behind a transaction-mode pooler that cannot keep prepared
+# statements (PgBouncer before 1.21, or without max_prepared_statements).
+BRANDTEST_PREPARED_HOT_READS = env_bool("DB_PREPARED_HOT_READS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if BRANDTEST_PREPARED_HOT_READS else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # Writers take the lock up front, so concurrent writers wait (busy timeout) instead of

@@ -12,6 +12,7 @@ import uuid
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection
 
@@ -36,11 +37,49 @@ def uuid_param(execution_id: uuid.UUID) -> uuid.UUID | str:
     return execution_id if connection.features.has_native_uuid_field else execution_id.hex
 
 
+@cache
+def _prepared_cursor_class():
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor):
+        """psycopg's server-side binding cursor, every query a prepared statement."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            prepare = True if prepare is None else prepare
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    return PreparedCursor
+
+
+def hot_cursor():
+    """A cursor for the hot reads (the polls, the results document, a running run's answer ids).
+
+    On PostgreSQL its queries are prepared statements: a query is planned once per connection
+    instead of once per request, which is most of the server's time for a one-row lookup (the
+    planner weighs every index of the table). Django's own cursors bind parameters on the client
+    and never prepare. The cursor is wrapped as Django wraps its own (database error
+    translation). Where queries are logged (DEBUG, a test capturing them) and on SQLite, or with
+    BRANDTEST_PREPARED_HOT_READS off, it is Django's cursor: the same SQL, logged with its
+    parameters in place (what the EXPLAIN tests read).
+    """
+    if (
+        connection.vendor != "postgresql"
+        or not settings.BRANDTEST_PREPARED_HOT_READS
+        or connection.queries_logged
+    ):
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        raw = _prepared_cursor_class()(connection.connection)
+    return connection.make_cursor(raw)
+
+
 def poll_row(execution_id: uuid.UUID, columns: tuple[str, ...] = POLL_COLUMNS) -> tuple | None:
     """The run's ``columns`` (``POLL_COLUMNS`` first, in order, when a caller needs more) by
     the unique execution_id index, or None. JSON columns come back as text; decode them with
     ``json_column``."""
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_select_sql(connection.vendor, columns), [uuid_param(execution_id)])
         return cursor.fetchone()
 

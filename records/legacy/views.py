@@ -45,6 +45,7 @@ from records.reads import (
     POLL_COLUMNS,
     VERSION,
     FinishedBodyCache,
+    hot_cursor,
     json_column,
     poll_row,
 )
@@ -167,7 +168,7 @@ class PollCaches:
     def answer_items(self, record_id: int, main_brand: str, competitors: list[str]) -> list[bytes]:
         """The encoded items of an active run's answers, in answer order: one index-only query
         for the ids, the rows of new answers only."""
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(_answer_ids_sql(), [record_id])
             ids = [row[0] for row in cursor.fetchall()]
         known = self.items.get(record_id)
