@@ -299,3 +299,29 @@ def test_retry_of_a_completed_run_is_409(api_client):
     response = api_client.post(f"/api/v1/executions/{record.execution_id}/retry/")
     assert response.status_code == 409
     assert "completed" in response.json()["error"]
+
+
+def test_links_follow_the_script_prefix():
+    """The links are reversed once per script prefix (records.api.serializers), so a service
+    mounted under a path prefix links under it, and each execution gets its own id."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from records.api.serializers import execution_links
+
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    before = get_script_prefix()
+    try:
+        set_script_prefix("/brand/")
+        assert execution_links(first)["status"] == f"/brand/api/v1/executions/{first}/status/"
+        set_script_prefix("/")
+        links = execution_links(second)
+    finally:
+        set_script_prefix(before)
+    assert links == {
+        "self": f"/api/v1/executions/{second}/",
+        "status": f"/api/v1/executions/{second}/status/",
+        "results": f"/api/v1/executions/{second}/results/",
+        "answers": f"/api/v1/executions/{second}/answers/",
+        "cancel": f"/api/v1/executions/{second}/cancel/",
+        "retry": f"/api/v1/executions/{second}/retry/",
+    }
