@@ -395,7 +395,10 @@ class DiagnosisHistoryView(LegacyView):
         runs = TestRecord.objects.owned_by(request.user)
         total = runs.count()
         offset = (page - 1) * limit
-        rows = list(runs.values(*HISTORY_FIELDS)[offset : offset + limit]) if offset < total else []
+        # Ids first, in the same query: the page's ids by the owner's listing index (index only,
+        # however deep the page), then those rows by primary key.
+        page_ids = runs.values("pk")[offset : offset + limit]
+        rows = list(runs.filter(pk__in=page_ids).values(*HISTORY_FIELDS)) if offset < total else []
         return _json(legacy_history_body(rows, page=page, limit=limit, total=total))
 
 
