@@ -166,7 +166,7 @@ DATABASES = {
     )
 }
 # PostgreSQL: the polls' and the results document's reads are server-side prepared statements
-# (records.reads.hot_cursor: planned once per connection, not per request; -90 µs a poll,
+# (records.reads.hot_fetch: planned once per connection, not per request; -90 µs a poll,
 # docs/benchmarks.md). Django's own cursors bind on the client and never prepare, whatever the
 # threshold. DB_PREPARED_HOT_READS=0 behind a transaction-mode pooler that cannot keep prepared
 # statements (PgBouncer before 1.21, or without max_prepared_statements).

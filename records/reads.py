@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import OperationalError, connection
 
 from records.models import TestRecord
 from records.renderers import STATUS_COLUMNS
@@ -51,37 +51,67 @@ def _prepared_cursor_class():
     return PreparedCursor
 
 
-def hot_cursor():
-    """A cursor for the hot reads (the polls, the results document, a running run's answer ids).
+def _kept_cursor():
+    """The connection's own prepared-statement cursor, made on its first hot read and again
+    after a reconnect. Kept because a fresh psycopg cursor looks up a loader for every column
+    of its first result (~35 µs of a poll on PostgreSQL); a kept one has them. It holds its
+    last result until the next hot read on the connection."""
+    raw = connection.connection
+    kept = getattr(connection, "_brandtest_hot_cursor", None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        kept = _prepared_cursor_class()(raw)
+        connection._brandtest_hot_cursor = kept
+    return kept
 
-    On PostgreSQL its queries are prepared statements: a query is planned once per connection
-    instead of once per request, which is most of the server's time for a one-row lookup (the
-    planner weighs every index of the table). Django's own cursors bind parameters on the client
-    and never prepare. The cursor is wrapped as Django wraps its own (database error
-    translation). Where queries are logged (DEBUG, a test capturing them) and on SQLite, or with
-    BRANDTEST_PREPARED_HOT_READS off, it is Django's cursor: the same SQL, logged with its
-    parameters in place (what the EXPLAIN tests read).
+
+def hot_fetch(sql: str, params: list, *, many: bool = False):
+    """One hot read (the polls, the results document, a running run's answer ids): the first
+    row (or every row, ``many``) of ``sql``.
+
+    On PostgreSQL the query is a prepared statement: planned once per connection instead of
+    once per request, which is most of the server's time for a one-row lookup (the planner
+    weighs every index of the table). Django's own cursors bind parameters on the client and
+    never prepare. Errors are translated as on Django's cursors. Where queries are logged
+    (DEBUG, a test capturing them) and on SQLite, or with BRANDTEST_PREPARED_HOT_READS off, it
+    runs on Django's cursor: the same SQL, logged with its parameters in place (what the
+    EXPLAIN tests read). A connection the server dropped is replaced and the read made again.
     """
     if (
         connection.vendor != "postgresql"
         or not settings.BRANDTEST_PREPARED_HOT_READS
         or connection.queries_logged
     ):
-        return connection.cursor()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if many else cursor.fetchone()
+    try:
+        return _prepared_fetch(sql, params, many)
+    except OperationalError:
+        # A persistent connection the server dropped (a restart, a failover, an idle
+        # timeout): these reads are idempotent and outside any transaction, so read once more
+        # on a fresh connection instead of failing the poll.
+        raw = connection.connection
+        if connection.in_atomic_block or raw is None or not (raw.closed or raw.broken):
+            raise
+        connection.close()
+        return _prepared_fetch(sql, params, many)
+
+
+def _prepared_fetch(sql: str, params: list, many: bool):
     connection.ensure_connection()
     connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
-        raw = _prepared_cursor_class()(connection.connection)
-    return connection.make_cursor(raw)
+        cursor = _kept_cursor()
+        cursor.execute(sql, params)
+        return cursor.fetchall() if many else cursor.fetchone()
 
 
 def poll_row(execution_id: uuid.UUID, columns: tuple[str, ...] = POLL_COLUMNS) -> tuple | None:
     """The run's ``columns`` (``POLL_COLUMNS`` first, in order, when a caller needs more) by
     the unique execution_id index, or None. JSON columns come back as text; decode them with
     ``json_column``."""
-    with hot_cursor() as cursor:
-        cursor.execute(_select_sql(connection.vendor, columns), [uuid_param(execution_id)])
-        return cursor.fetchone()
+    return hot_fetch(_select_sql(connection.vendor, columns), [uuid_param(execution_id)])
 
 
 def json_column(name: str, value: Any) -> Any:

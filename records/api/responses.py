@@ -17,7 +17,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 
 from records.models import TERMINAL_STATUSES, ResultDocument, TestRecord, is_visible_to
-from records.reads import OWNER_ID, VERSION, FinishedBodyCache, hot_cursor, poll_row, uuid_param
+from records.reads import OWNER_ID, VERSION, FinishedBodyCache, hot_fetch, poll_row, uuid_param
 from records.renderers import encode, status_body
 
 _JSON = "application/json"
@@ -107,9 +107,7 @@ def results_response(request, execution_id: str, user) -> HttpResponse | None:
         parsed = uuid.UUID(execution_id)
     except ValueError:
         return not_found()
-    with hot_cursor() as cursor:
-        cursor.execute(_document_sql(connection.vendor), [uuid_param(parsed)])
-        row = cursor.fetchone()
+    row = hot_fetch(_document_sql(connection.vendor), [uuid_param(parsed)])
     if row is None or not is_visible_to(row[1], user):
         return not_found()
     status, _, body_gzip, etag = row

@@ -45,7 +45,7 @@ from records.reads import (
     POLL_COLUMNS,
     VERSION,
     FinishedBodyCache,
-    hot_cursor,
+    hot_fetch,
     json_column,
     poll_row,
 )
@@ -168,9 +168,7 @@ class PollCaches:
     def answer_items(self, record_id: int, main_brand: str, competitors: list[str]) -> list[bytes]:
         """The encoded items of an active run's answers, in answer order: one index-only query
         for the ids, the rows of new answers only."""
-        with hot_cursor() as cursor:
-            cursor.execute(_answer_ids_sql(), [record_id])
-            ids = [row[0] for row in cursor.fetchall()]
+        ids = [row[0] for row in hot_fetch(_answer_ids_sql(), [record_id], many=True)]
         known = self.items.get(record_id)
         if known is None:
             if len(self.items) >= self.runs:

@@ -1,9 +1,11 @@
-"""The hot reads as prepared statements on PostgreSQL (records.reads.hot_cursor): the v1 poll,
+"""The hot reads as prepared statements on PostgreSQL (records.reads.hot_fetch): the v1 poll,
 the legacy poll (status row and answer ids) and the results document are planned once per
 connection; BRANDTEST_PREPARED_HOT_READS off, or a query-logging connection, prepares nothing.
 Whatever the cursor, the responses are the same."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 from django.db import connection
@@ -74,3 +76,88 @@ def test_logged_queries_read_as_plain_sql(client, running):
     (sql,) = [q["sql"] for q in queries.captured_queries]
     assert running.execution_id.hex in sql and "$1" not in sql
     assert prepared() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_polls_read_on_the_new_connection_after_a_reconnect(client):
+    """The hot reads keep one cursor per connection; a closed connection's cursor is not
+    reused."""
+    record = TestRecordFactory(status=Status.RUNNING, stage="ai_fetching", progress=40)
+    for url in (
+        f"/api/v1/executions/{record.execution_id}/status/",
+        f"/test/status/{record.execution_id}",
+    ):
+        assert client.get(url).status_code == 200
+        connection.close()
+        assert client.get(url).status_code == 200
+
+
+def wsgi_get(path: str) -> tuple[int, bytes]:
+    """A GET through the production WSGI application with Django's request signals connected
+    (connection upkeep between requests, as under granian; the test client disconnects them)."""
+    from brandtest.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"] = int(status[:3])
+
+    iterable = application(environ, start_response)
+    body = b"".join(iterable)
+    if hasattr(iterable, "close"):
+        iterable.close()
+    return captured["status"], body
+
+
+def terminate_backend() -> int:
+    backend = connection.connection.info.backend_pid
+    with connection._nodb_cursor() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+    return backend
+
+
+@pytest.mark.django_db(transaction=True)
+def test_polls_survive_the_database_dropping_the_connection():
+    """A database restart or failover under a persistent connection: the polls and the stored
+    report read again on a new connection instead of answering 500."""
+    running = TestRecordFactory(status=Status.RUNNING, stage="ai_fetching", progress=40)
+    AnswerFactory(record=running)
+    done = TestRecordFactory(status=Status.COMPLETED, stage="completed", progress=100)
+    paths = (
+        f"/api/v1/executions/{running.execution_id}/status/",
+        f"/test/status/{running.execution_id}",
+        f"/api/v1/executions/{done.execution_id}/results/",
+    )
+    for path in paths:
+        assert wsgi_get(path)[0] == 200
+        backend = terminate_backend()
+        status, body = wsgi_get(path)
+        assert status == 200, body[:300]
+        assert connection.connection.info.backend_pid != backend
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_connection_inside_a_transaction_is_not_retried():
+    """Inside a transaction a new connection would not see its writes: the error is raised."""
+    from django.db import OperationalError, transaction
+
+    from records.reads import poll_row
+
+    record = TestRecordFactory(status=Status.RUNNING)
+    with pytest.raises(OperationalError), transaction.atomic():
+        terminate_backend()
+        poll_row(record.execution_id)
+    connection.close()
