@@ -146,6 +146,48 @@ class ExecutionSerializer(serializers.ModelSerializer):
     def get_links(self, record) -> dict[str, str]:
         return execution_links(str(record.execution_id))
 
+    def to_representation(self, record) -> dict:
+        """The body DRF's generic path builds from the fields above (a test holds the two
+        equal), written out: a page of 20 in the history costs ~0.3 ms instead of ~2.4 ms of
+        per-field dispatch. The declarations above stay the schema and the reference."""
+        execution_id = str(record.execution_id)
+        retry_of = record.retry_of
+        score = record.overall_score
+        return {
+            "execution_id": execution_id,
+            "status": record.status,
+            "stage": record.stage,
+            "progress": record.progress,
+            "is_completed": record.status in TERMINAL_STATUSES,
+            "brand": record.brand_name,
+            "competitors": record.competitor_brands,
+            "questions": record.questions,
+            "platforms": record.platforms,
+            "repeats": record.repeats,
+            "access_mode": record.access_mode,
+            "source": record.source,
+            "retry_of": None if retry_of is None else retry_of.execution_id,
+            "total_tasks": record.total_tasks,
+            "completed_tasks": record.completed_tasks,
+            "failed_tasks": record.failed_tasks,
+            "overall_score": None if score is None else float(score),
+            "error": record.error,
+            "error_type": record.error_type,
+            "created_at": _datetime(record.created_at),
+            "started_at": _datetime(record.started_at),
+            "finished_at": _datetime(record.finished_at),
+            "updated_at": _datetime(record.updated_at),
+            "links": execution_links(execution_id),
+        }
+
+
+_datetime_field = serializers.DateTimeField()
+
+
+def _datetime(value):
+    """A datetime as DRF's DateTimeField writes it (settings' format and time zone)."""
+    return None if value is None else _datetime_field.to_representation(value)
+
 
 # Model fields the history list and detail read (the serializer's own, by source); large JSON
 # columns such as brand_aliases and results_summary stay out of the query.

@@ -3,12 +3,14 @@
 import gzip
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from records.models import Answer, TestRecord
+from records.models import Answer, Status, TestRecord
 from records.renderers import iso
 from tests.factories import AnswerFactory, TestRecordFactory
 
@@ -325,3 +327,44 @@ def test_links_follow_the_script_prefix():
         "cancel": f"/api/v1/executions/{second}/cancel/",
         "retry": f"/api/v1/executions/{second}/retry/",
     }
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Asia/Shanghai"])
+def test_execution_body_is_what_drf_builds_from_the_declared_fields(settings, time_zone):
+    """ExecutionSerializer writes its body out by hand (the history's cost); it must stay what
+    DRF's generic path builds from the declared fields, for every kind of row and whatever the
+    time zone setting."""
+    from rest_framework import serializers as drf
+
+    from records.api.serializers import EXECUTION_LIST_ONLY, ExecutionSerializer
+
+    settings.TIME_ZONE = time_zone
+    first = TestRecordFactory()
+    finished = TestRecordFactory(
+        status="partial_completed",
+        stage="completed",
+        progress=100,
+        total_tasks=4,
+        completed_tasks=3,
+        failed_tasks=1,
+        overall_score=61.25,
+        error="kimi: quota exhausted",
+        error_type="quota_exhausted",
+        started_at=timezone.now() - timedelta(minutes=3),
+        finished_at=timezone.now(),
+        access_mode="search",
+    )
+    retry = TestRecordFactory(retry_of=finished, source="retry", competitor_brands=[])
+    fresh = TestRecord(execution_id=uuid.uuid4(), status=Status.RUNNING, created_at=timezone.now())
+    fresh.updated_at = fresh.created_at
+    rows = list(
+        TestRecord.objects.select_related("retry_of")
+        .only(*EXECUTION_LIST_ONLY)
+        .filter(pk__in=[first.pk, finished.pk, retry.pk])
+    )
+    for record in [*rows, fresh]:
+        serializer = ExecutionSerializer(record)
+        generic = drf.ModelSerializer.to_representation(serializer, record)
+        assert serializer.data == generic
+        assert list(serializer.data) == list(generic)
+    assert ExecutionSerializer(rows, many=True).data == [ExecutionSerializer(r).data for r in rows]
