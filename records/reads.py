@@ -82,8 +82,7 @@ def hot_fetch(sql: str, params: list, *, many: bool = False):
         or connection.queries_logged
     ):
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if many else cursor.fetchone()
+            return _fetch(cursor, sql, params, many)
     try:
         return _prepared_fetch(sql, params, many)
     except OperationalError:
@@ -91,7 +90,7 @@ def hot_fetch(sql: str, params: list, *, many: bool = False):
         # timeout): these reads are idempotent and outside any transaction, so read once more
         # on a fresh connection instead of failing the poll.
         raw = connection.connection
-        if connection.in_atomic_block or raw is None or not (raw.closed or raw.broken):
+        if connection.in_atomic_block or raw is None or not raw.closed:
             raise
         connection.close()
         return _prepared_fetch(sql, params, many)
@@ -102,9 +101,12 @@ def _prepared_fetch(sql: str, params: list, many: bool):
     connection.validate_thread_sharing()
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
-        cursor = _kept_cursor()
-        cursor.execute(sql, params)
-        return cursor.fetchall() if many else cursor.fetchone()
+        return _fetch(_kept_cursor(), sql, params, many)
+
+
+def _fetch(cursor, sql: str, params: list, many: bool):
+    cursor.execute(sql, params)
+    return cursor.fetchall() if many else cursor.fetchone()
 
 
 def poll_row(execution_id: uuid.UUID, columns: tuple[str, ...] = POLL_COLUMNS) -> tuple | None:

@@ -148,7 +148,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
 
     def to_representation(self, record) -> dict:
         """The body DRF's generic path builds from the fields above (a test holds the two
-        equal), written out: a page of 20 in the history costs ~0.3 ms instead of ~2.4 ms of
+        equal), written out: a page of 20 in the history costs ~0.8 ms instead of ~2.4 ms of
         per-field dispatch. The declarations above stay the schema and the reference."""
         execution_id = str(record.execution_id)
         retry_of = record.retry_of
@@ -158,7 +158,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
             "status": record.status,
             "stage": record.stage,
             "progress": record.progress,
-            "is_completed": record.status in TERMINAL_STATUSES,
+            "is_completed": self.get_is_completed(record),
             "brand": record.brand_name,
             "competitors": record.competitor_brands,
             "questions": record.questions,
@@ -177,7 +177,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
             "started_at": _datetime(record.started_at),
             "finished_at": _datetime(record.finished_at),
             "updated_at": _datetime(record.updated_at),
-            "links": execution_links(execution_id),
+            "links": self.get_links(record),
         }
 
 

@@ -1,7 +1,6 @@
 """The plain-view status poll and results, and the production WSGI fast path in front of them."""
 
 import gzip
-import io
 import uuid
 
 import orjson
@@ -17,6 +16,7 @@ from records.models import TestRecord, is_visible_to
 from records.renderers import STATUS_COLUMNS, encode, status_body
 from records.reports import store_report
 from tests.factories import TestRecordFactory, UserFactory
+from tests.wsgi import call_wsgi
 
 pytestmark = pytest.mark.django_db
 
@@ -34,31 +34,7 @@ def wsgi():
     responses.finished_bodies.clear()
 
     def call(path, method="GET", **headers):
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "SCRIPT_NAME": "",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_HOST": "127.0.0.1:8000",
-            "wsgi.input": io.BytesIO(b""),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": io.StringIO(),
-        }
-        environ |= {"HTTP_" + k.upper(): v for k, v in headers.items()}
-        captured = {}
-
-        def start_response(status, response_headers, exc_info=None):
-            captured["status"] = int(status[:3])
-            captured["headers"] = dict(response_headers)
-
-        iterable = application(environ, start_response)
-        body = b"".join(iterable)
-        if hasattr(iterable, "close"):  # as a WSGI server does
-            iterable.close()
-        return captured["status"], captured["headers"], body
+        return call_wsgi(application, path, method, **headers)
 
     yield call
     signals.request_started.connect(close_old_connections)

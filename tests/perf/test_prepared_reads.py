@@ -5,14 +5,13 @@ Whatever the cursor, the responses are the same."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from records.models import Status
 from tests.factories import AnswerFactory, TestRecordFactory
+from tests.wsgi import call_wsgi
 
 pytestmark = [
     pytest.mark.django_db,
@@ -97,29 +96,8 @@ def wsgi_get(path: str) -> tuple[int, bytes]:
     (connection upkeep between requests, as under granian; the test client disconnects them)."""
     from brandtest.wsgi import application
 
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-    }
-    captured = {}
-
-    def start_response(status, headers, exc_info=None):
-        captured["status"] = int(status[:3])
-
-    iterable = application(environ, start_response)
-    body = b"".join(iterable)
-    if hasattr(iterable, "close"):
-        iterable.close()
-    return captured["status"], body
+    status, _, body = call_wsgi(application, path)
+    return status, body
 
 
 def terminate_backend() -> int:
